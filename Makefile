@@ -1,0 +1,122 @@
+# mailsim: an educational email-protocol simulator.
+#
+#   make        build build/mailsim
+#   make run    build and start it
+#   make test   build with sanitizers, run every test, print "N passed, N failed"
+#   make deps   install missing Debian packages (the three targets above run it first)
+#
+# Source lists are explicit, one file per line: add a file where its layer is.
+
+VERSION   := 0.1.0
+CC        ?= cc
+CSTD      := -std=c11 -D_POSIX_C_SOURCE=200809L
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+CFLAGS    ?= -O2 -g
+CPPFLAGS  += -I. -DMAILSIM_VERSION='"$(VERSION)"'
+SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+# Debian 12 packages the build, the tests and the interop tests need.
+DEB_PACKAGES := build-essential clang pkg-config \
+                libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev \
+                libcjson-dev libcmocka-dev libssl-dev
+PKGS_SIM    := libcjson
+PKGS_RENDER := sdl2 SDL2_ttf SDL2_image
+
+# protocols/: the codecs, libc only.
+PROTOCOL_SRC := \
+	protocols/common.c \
+	protocols/linebuf.c \
+
+# sim/: the engine and the mail system.
+SIM_SRC := \
+
+# render/: views and the command line. main.c holds main() and stays last.
+RENDER_SRC := \
+	render/main.c \
+
+# tests/: one cmocka program per module, tests/NAME.c -> $(BUILD)/test/NAME,
+# linked with the sanitized objects of the sources its TEST_NAME line lists.
+TESTS := \
+	test_linebuf \
+
+TEST_test_linebuf := protocols/common.c protocols/linebuf.c
+
+LIB_SRC := $(PROTOCOL_SRC) $(SIM_SRC)
+
+# BUILD=DIR builds elsewhere (two checkouts' builds must not share a folder).
+BUILD        ?= build
+OBJ_DIR      := $(BUILD)/obj
+ASAN_DIR     := $(BUILD)/asan
+TEST_DIR     := $(BUILD)/test
+LIB_OBJ      := $(LIB_SRC:%.c=$(OBJ_DIR)/%.o)
+RENDER_OBJ   := $(RENDER_SRC:%.c=$(OBJ_DIR)/%.o)
+ASAN_LIB_OBJ := $(LIB_SRC:%.c=$(ASAN_DIR)/%.o)
+TEST_BIN     := $(TESTS:%=$(TEST_DIR)/%)
+
+pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
+pkg_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
+
+.PHONY: all deps run test clang-check clean
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+all: deps
+	@$(MAKE) --no-print-directory $(BUILD)/mailsim
+
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing$$missing"; \
+		if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
+		$$sudo apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q $$missing; \
+	fi
+
+run: all
+	./$(BUILD)/mailsim --help
+
+$(BUILD)/mailsim: $(LIB_OBJ) $(RENDER_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_SIM) $(PKGS_RENDER)) -lm
+
+$(OBJ_DIR)/protocols/%.o: protocols/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(CPPFLAGS) -MMD -MP -c -o $@ $<
+
+$(OBJ_DIR)/sim/%.o: sim/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(CPPFLAGS) $(call pkg_cflags,$(PKGS_SIM)) -MMD -MP -c -o $@ $<
+
+$(OBJ_DIR)/render/%.o: render/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(CPPFLAGS) $(call pkg_cflags,$(PKGS_SIM) $(PKGS_RENDER)) -MMD -MP -c -o $@ $<
+
+# The sanitized library the tests link against.
+$(ASAN_DIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SANITIZE) $(CPPFLAGS) $(call pkg_cflags,$(PKGS_SIM)) -MMD -MP -c -o $@ $<
+
+asan_obj = $(patsubst %.c,$(ASAN_DIR)/%.o,$(1))
+
+.SECONDEXPANSION:
+$(TEST_DIR)/%: tests/%.c $$(call asan_obj,$$(TEST_$$*)) tests/testkit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SANITIZE) $(CPPFLAGS) $(call pkg_cflags,$(PKGS_SIM) cmocka) \
+		-o $@ $< $(call asan_obj,$(TEST_$*)) $(call pkg_libs,$(PKGS_SIM) cmocka) -lm
+
+# gcc builds the program and the tests; clang must compile every file warning-free too.
+clang-check:
+	@for f in $(LIB_SRC) $(RENDER_SRC); do \
+		clang $(CSTD) $(WARN) $(CPPFLAGS) $(call pkg_cflags,$(PKGS_SIM) $(PKGS_RENDER)) \
+			-fsyntax-only $$f || exit 1; \
+	done
+	@echo "clang-check: $(words $(LIB_SRC) $(RENDER_SRC)) files compile warning-free with clang"
+
+test: deps
+	@$(MAKE) --no-print-directory $(BUILD)/mailsim clang-check $(TEST_BIN)
+	@tests/run_tests.sh $(TEST_BIN)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJ:.o=.d) $(RENDER_OBJ:.o=.d) $(ASAN_LIB_OBJ:.o=.d)
