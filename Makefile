@@ -26,6 +26,7 @@ PKGS_RENDER := sdl2 SDL2_ttf SDL2_image
 PROTOCOL_SRC := \
 	protocols/common.c \
 	protocols/linebuf.c \
+	protocols/md5.c \
 
 # sim/: the engine and the mail system.
 SIM_SRC := \
@@ -38,8 +39,10 @@ RENDER_SRC := \
 # linked with the sanitized objects of the sources its TEST_NAME line lists.
 TESTS := \
 	test_linebuf \
+	test_md5 \
 
 TEST_test_linebuf := protocols/common.c protocols/linebuf.c
+TEST_test_md5 := protocols/common.c protocols/md5.c
 
 LIB_SRC := $(PROTOCOL_SRC) $(SIM_SRC)
 
