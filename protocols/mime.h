@@ -34,9 +34,9 @@ enum mime_err {
     MIME_ERR_TOO_MANY_PARAMS, /* more than MIME_MAX_PARAMS parameters */
     MIME_ERR_TOO_LONG,        /* a token or value over its fixed array */
     MIME_ERR_UNTERMINATED_QUOTE, /* a quoted parameter value with no closing DQUOTE */
-    MIME_ERR_NO_BOUNDARY,     /* multipart/* without a valid boundary parameter: taken as text/plain */
+    MIME_ERR_NO_BOUNDARY,     /* multipart/... without a valid boundary parameter: taken as text/plain */
     MIME_ERR_NO_CLOSE,        /* no close delimiter "--boundary--": the last part runs to the parent's end */
-    MIME_ERR_NO_PARTS,        /* multipart/* with no boundary line in its body: taken as text/plain */
+    MIME_ERR_NO_PARTS,        /* multipart/... with no boundary line in its body: taken as text/plain */
     MIME_ERR_TOO_DEEP,        /* nesting beyond MIME_MAX_DEPTH: the part is not split further */
     MIME_ERR_TOO_MANY_PARTS,  /* more than MIME_MAX_PARTS entities: the rest are not listed */
     MIME_ERR_HEADER,          /* a part's header section is malformed (see msg_parse_header) */
@@ -75,7 +75,7 @@ const char *mime_param_get(const struct mime_ctype *ct, const char *name);
 
 enum mime_kind {
     MIME_KIND_SINGLE = 0,  /* a leaf: text/plain, image/png, ... */
-    MIME_KIND_MULTIPART,   /* multipart/*: its children are its parts */
+    MIME_KIND_MULTIPART,   /* multipart/...: its children are its parts */
     MIME_KIND_MESSAGE,     /* message/rfc822: its one child is the encapsulated message */
     MIME_KIND_COUNT
 };
@@ -96,7 +96,7 @@ struct mime_part {
     size_t body_off, body_len;      /* its body; for a part of a multipart, without the CRLF that
                                        belongs to the next delimiter (RFC 2046 5.1.1) */
     size_t body_lines;              /* lines in the body (a last line without CRLF counts); IMAP
-                                       sends it for text/* and message/rfc822 */
+                                       sends it for text/... and message/rfc822 */
     struct mime_ctype ctype;        /* defaults applied: text/plain; charset=us-ascii, or
                                        message/rfc822 inside multipart/digest (RFC 2046 5.1.5) */
     char encoding[MIME_MAX_TOKEN];  /* Content-Transfer-Encoding upper-cased, "7BIT" by default (2045 6.1) */
