@@ -27,6 +27,7 @@ PROTOCOL_SRC := \
 	protocols/common.c \
 	protocols/linebuf.c \
 	protocols/md5.c \
+	protocols/pop3.c \
 
 # sim/: the engine and the mail system.
 SIM_SRC := \
@@ -40,9 +41,11 @@ RENDER_SRC := \
 TESTS := \
 	test_linebuf \
 	test_md5 \
+	test_pop3 \
 
 TEST_test_linebuf := protocols/common.c protocols/linebuf.c
 TEST_test_md5 := protocols/common.c protocols/md5.c
+TEST_test_pop3 := protocols/common.c protocols/linebuf.c protocols/pop3.c
 
 LIB_SRC := $(PROTOCOL_SRC) $(SIM_SRC)
 
