@@ -24,6 +24,7 @@ PKGS_RENDER := sdl2 SDL2_ttf SDL2_image
 
 # protocols/: the codecs, libc only.
 PROTOCOL_SRC := \
+	protocols/base64.c \
 	protocols/common.c \
 	protocols/linebuf.c \
 	protocols/md5.c \
@@ -40,10 +41,12 @@ RENDER_SRC := \
 # linked with the sanitized objects of the sources its TEST_NAME line lists.
 TESTS := \
 	test_linebuf \
+	test_base64 \
 	test_md5 \
 	test_pop3 \
 
 TEST_test_linebuf := protocols/common.c protocols/linebuf.c
+TEST_test_base64 := protocols/common.c protocols/base64.c
 TEST_test_md5 := protocols/common.c protocols/md5.c
 TEST_test_pop3 := protocols/common.c protocols/linebuf.c protocols/pop3.c
 
