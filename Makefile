@@ -26,12 +26,16 @@ PKGS_RENDER := sdl2 SDL2_ttf SDL2_image
 PROTOCOL_SRC := \
 	protocols/base64.c \
 	protocols/common.c \
+	protocols/dns.c \
+	protocols/dns_mx.c \
 	protocols/linebuf.c \
 	protocols/md5.c \
 	protocols/pop3.c \
 
 # sim/: the engine and the mail system.
 SIM_SRC := \
+	sim/eventq.c \
+	sim/rng.c \
 
 # render/: views and the command line. main.c holds main() and stays last.
 RENDER_SRC := \
@@ -41,11 +45,17 @@ RENDER_SRC := \
 # linked with the sanitized objects of the sources its TEST_NAME line lists.
 TESTS := \
 	test_linebuf \
+	test_sim_engine \
+	test_dns \
+	test_dns_mx \
 	test_base64 \
 	test_md5 \
 	test_pop3 \
 
 TEST_test_linebuf := protocols/common.c protocols/linebuf.c
+TEST_test_sim_engine := sim/eventq.c sim/rng.c
+TEST_test_dns := protocols/common.c protocols/dns.c
+TEST_test_dns_mx := protocols/common.c protocols/dns.c protocols/dns_mx.c
 TEST_test_base64 := protocols/common.c protocols/base64.c
 TEST_test_md5 := protocols/common.c protocols/md5.c
 TEST_test_pop3 := protocols/common.c protocols/linebuf.c protocols/pop3.c
