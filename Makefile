@@ -31,6 +31,7 @@ PROTOCOL_SRC := \
 	protocols/linebuf.c \
 	protocols/md5.c \
 	protocols/pop3.c \
+	protocols/pop3_server.c \
 
 # sim/: the engine and the mail system.
 SIM_SRC := \
@@ -51,6 +52,7 @@ TESTS := \
 	test_base64 \
 	test_md5 \
 	test_pop3 \
+	test_pop3_server \
 
 TEST_test_linebuf := protocols/common.c protocols/linebuf.c
 TEST_test_sim_engine := sim/eventq.c sim/rng.c
@@ -59,6 +61,7 @@ TEST_test_dns_mx := protocols/common.c protocols/dns.c protocols/dns_mx.c
 TEST_test_base64 := protocols/common.c protocols/base64.c
 TEST_test_md5 := protocols/common.c protocols/md5.c
 TEST_test_pop3 := protocols/common.c protocols/linebuf.c protocols/pop3.c
+TEST_test_pop3_server := protocols/common.c protocols/linebuf.c protocols/md5.c protocols/pop3.c protocols/pop3_server.c
 
 LIB_SRC := $(PROTOCOL_SRC) $(SIM_SRC)
 
