@@ -37,6 +37,7 @@ PROTOCOL_SRC := \
 SIM_SRC := \
 	sim/eventq.c \
 	sim/rng.c \
+	sim/trace.c \
 
 # render/: views and the command line. main.c holds main() and stays last.
 RENDER_SRC := \
@@ -55,7 +56,7 @@ TESTS := \
 	test_pop3_server \
 
 TEST_test_linebuf := protocols/common.c protocols/linebuf.c
-TEST_test_sim_engine := sim/eventq.c sim/rng.c
+TEST_test_sim_engine := sim/eventq.c sim/rng.c sim/trace.c
 TEST_test_dns := protocols/common.c protocols/dns.c
 TEST_test_dns_mx := protocols/common.c protocols/dns.c protocols/dns_mx.c
 TEST_test_base64 := protocols/common.c protocols/base64.c

@@ -3,6 +3,7 @@
 
 #include "sim/eventq.h"
 #include "sim/rng.h"
+#include "sim/trace.h"
 
 /* SplitMix64's published outputs for seed 0 (the reference implementation's
  * first three values), so a change to the generator cannot go unnoticed. */
@@ -103,6 +104,50 @@ static void test_eventq_fifo_at_scale(void **state)
     sim_eventq_free(q);
 }
 
+static void test_trace_copies_and_numbers_events(void **state)
+{
+    (void)state;
+    struct sim_trace *tr = sim_trace_new();
+    assert_non_null(tr);
+    char line[] = "MAIL FROM:<manish@example.com>";
+    struct sim_trace_event ev = {
+        .t = SIM_MSEC(12), .kind = SIM_TR_LINE, .proto = SIM_PROTO_SMTP,
+        .from = "laptop", .to = "mail.example.com", .port = 587,
+        .dir = SIM_DIR_C2S, .conn = 1, .wire_bytes = sizeof line + 1, .text = line,
+    };
+    assert_int_equal(sim_trace_add(tr, &ev), 0);
+    line[0] = 'X'; /* the trace kept its own copy */
+    ev.text = NULL;
+    ev.kind = SIM_TR_MAIL;
+    ev.mail = (struct sim_trace_mail){.change = SIM_MAIL_ADDED, .owner = "mx.example.org",
+                                      .folder = "INBOX", .uid = 7, .flags = SIM_FLAG_RECENT};
+    assert_int_equal(sim_trace_add(tr, &ev), 1);
+    /* enough events and text to need several string chunks and regrowth */
+    char big[3000];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    ev.text = big;
+    for (int i = 0; i < 200; i++) assert_int_equal(sim_trace_add(tr, &ev), 2 + i);
+    assert_int_equal(sim_trace_len(tr), 202);
+
+    const struct sim_trace_event *e0 = sim_trace_get(tr, 0);
+    assert_string_equal(e0->text, "MAIL FROM:<manish@example.com>");
+    assert_string_equal(e0->note, "");
+    assert_string_equal(e0->mail.owner, "");
+    assert_int_equal(e0->port, 587);
+    assert_int_equal(e0->step, 0);
+    const struct sim_trace_event *e1 = sim_trace_get(tr, 1);
+    assert_string_equal(e1->text, "");
+    assert_string_equal(e1->mail.owner, "mx.example.org");
+    assert_int_equal(e1->mail.uid, 7);
+    assert_int_equal(strlen(sim_trace_get(tr, 201)->text), sizeof big - 1);
+    assert_int_equal(sim_trace_get(tr, 201)->step, 201);
+    assert_null(sim_trace_get(tr, 202));
+    assert_string_equal(sim_proto_names[SIM_PROTO_POP3], "pop3");
+    assert_string_equal(sim_dir_names[SIM_DIR_S2C], "s2c");
+    sim_trace_free(tr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -111,6 +156,7 @@ int main(void)
         cmocka_unit_test(test_rng_ranges),
         cmocka_unit_test(test_eventq_orders_by_time_then_fifo),
         cmocka_unit_test(test_eventq_fifo_at_scale),
+        cmocka_unit_test(test_trace_copies_and_numbers_events),
     };
     return cmocka_run_group_tests_name("sim_engine", tests, NULL, NULL);
 }

@@ -1,0 +1,109 @@
+#include "sim/trace.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *const sim_proto_names[SIM_PROTO_COUNT] = {
+    "tcp", "smtp", "imap", "pop3", "dns", "tls", "store", "queue", "sim",
+};
+const char *const sim_trace_kind_names[SIM_TR_KIND_COUNT] = {
+    "action", "fault", "connect", "refused", "close", "line",
+    "tls", "dns", "state", "mail", "queue",
+};
+const char *const sim_dir_names[SIM_DIR_COUNT] = {"", "c2s", "s2c"};
+const char *const sim_mail_change_names[SIM_MAIL_CHANGE_COUNT] = {
+    "added", "flags", "removed",
+};
+
+/* Strings live in chunks that never move, so the pointers in events stay
+ * valid as the trace grows. */
+#define CHUNK_SIZE 65536u
+
+struct chunk {
+    struct chunk *next;
+    size_t used, cap;
+    char data[];
+};
+
+struct sim_trace {
+    struct sim_trace_event *events;
+    size_t len, cap;
+    struct chunk *chunks; /* newest first */
+};
+
+struct sim_trace *sim_trace_new(void)
+{
+    return calloc(1, sizeof(struct sim_trace));
+}
+
+void sim_trace_free(struct sim_trace *tr)
+{
+    if (!tr) return;
+    for (struct chunk *c = tr->chunks, *next; c; c = next) {
+        next = c->next;
+        free(c);
+    }
+    free(tr->events);
+    free(tr);
+}
+
+/* A copy of s in the arena; "" for NULL or empty (no allocation). */
+static const char *copy(struct sim_trace *tr, const char *s, bool *oom)
+{
+    if (!s || !*s) return "";
+    size_t n = strlen(s) + 1;
+    struct chunk *c = tr->chunks;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > CHUNK_SIZE ? n : CHUNK_SIZE;
+        c = malloc(sizeof *c + cap);
+        if (!c) {
+            *oom = true;
+            return "";
+        }
+        c->next = tr->chunks;
+        c->used = 0;
+        c->cap = cap;
+        tr->chunks = c;
+    }
+    char *p = c->data + c->used;
+    memcpy(p, s, n);
+    c->used += n;
+    return p;
+}
+
+long sim_trace_add(struct sim_trace *tr, const struct sim_trace_event *ev)
+{
+    if (tr->len >= SIM_TRACE_MAX) return -1;
+    if (tr->len == tr->cap) {
+        size_t cap = tr->cap ? tr->cap * 2 : 256;
+        struct sim_trace_event *events = realloc(tr->events, cap * sizeof *events);
+        if (!events) return -1;
+        tr->events = events;
+        tr->cap = cap;
+    }
+    bool oom = false;
+    struct sim_trace_event e = *ev;
+    e.step = tr->len;
+    e.from = copy(tr, ev->from, &oom);
+    e.to = copy(tr, ev->to, &oom);
+    e.text = copy(tr, ev->text, &oom);
+    e.note = copy(tr, ev->note, &oom);
+    e.mail.owner = copy(tr, ev->mail.owner, &oom);
+    e.mail.account = copy(tr, ev->mail.account, &oom);
+    e.mail.folder = copy(tr, ev->mail.folder, &oom);
+    e.mail.subject = copy(tr, ev->mail.subject, &oom);
+    e.mail.from = copy(tr, ev->mail.from, &oom);
+    if (oom) return -1;
+    tr->events[tr->len] = e;
+    return (long)tr->len++;
+}
+
+size_t sim_trace_len(const struct sim_trace *tr)
+{
+    return tr->len;
+}
+
+const struct sim_trace_event *sim_trace_get(const struct sim_trace *tr, size_t step)
+{
+    return step < tr->len ? &tr->events[step] : NULL;
+}
