@@ -35,6 +35,7 @@ PROTOCOL_SRC := \
 
 # sim/: the engine and the mail system.
 SIM_SRC := \
+	sim/engine.c \
 	sim/eventq.c \
 	sim/rng.c \
 	sim/trace.c \
@@ -54,9 +55,11 @@ TESTS := \
 	test_md5 \
 	test_pop3 \
 	test_pop3_server \
+	test_smtp_server \
 
 TEST_test_linebuf := protocols/common.c protocols/linebuf.c
-TEST_test_sim_engine := sim/eventq.c sim/rng.c sim/trace.c
+TEST_test_smtp_server := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c protocols/smtp_server.c
+TEST_test_sim_engine := sim/engine.c sim/eventq.c sim/rng.c sim/trace.c
 TEST_test_dns := protocols/common.c protocols/dns.c
 TEST_test_dns_mx := protocols/common.c protocols/dns.c protocols/dns_mx.c
 TEST_test_base64 := protocols/common.c protocols/base64.c

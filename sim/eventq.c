@@ -32,8 +32,8 @@ void sim_eventq_free(struct sim_eventq *q)
     free(q);
 }
 
-int sim_eventq_push(struct sim_eventq *q, sim_time time, int kind, void *ctx,
-                    uint64_t arg)
+int sim_eventq_push(struct sim_eventq *q, sim_time time, sim_event_fn fn,
+                    void *ctx, uint64_t arg)
 {
     if (q->len == q->cap) {
         if (q->cap >= SIM_EVENTQ_MAX) return -1;
@@ -45,7 +45,7 @@ int sim_eventq_push(struct sim_eventq *q, sim_time time, int kind, void *ctx,
         q->cap = cap;
     }
     size_t i = q->len++;
-    q->heap[i] = (struct sim_event){time, q->next_seq++, kind, ctx, arg};
+    q->heap[i] = (struct sim_event){time, q->next_seq++, fn, ctx, arg};
     while (i > 0 && earlier(&q->heap[i], &q->heap[(i - 1) / 2])) {
         swap(&q->heap[i], &q->heap[(i - 1) / 2]);
         i = (i - 1) / 2;

@@ -89,7 +89,8 @@ struct sim_trace_mail {
 /* One event. Unused strings are "" (never NULL); unused numbers are 0. */
 struct sim_trace_event {
     size_t   step;       /* its index in the trace, from 0 */
-    sim_time t;          /* simulated microseconds */
+    sim_time t;          /* simulated microseconds: when it happened or was sent */
+    sim_time arrive;     /* LINE and DNS: when the bytes reached the other end */
     enum sim_trace_kind kind;
     enum sim_proto proto;
     const char *from;    /* the host that acted or sent */

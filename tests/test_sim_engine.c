@@ -1,6 +1,7 @@
 /* The engine's building blocks: the seeded RNG and the event queue. */
 #include "tests/testkit.h"
 
+#include "sim/engine.h"
 #include "sim/eventq.h"
 #include "sim/rng.h"
 #include "sim/trace.h"
@@ -64,16 +65,16 @@ static void test_eventq_orders_by_time_then_fifo(void **state)
     (void)state;
     struct sim_eventq *q = sim_eventq_new();
     assert_non_null(q);
-    /* kind records the order of scheduling */
+    /* arg records the order of scheduling */
     const sim_time times[] = {30, 10, 20, 10, 30, 0, 10};
-    for (int i = 0; i < 7; i++) assert_int_equal(sim_eventq_push(q, times[i], i, NULL, 0), 0);
+    for (int i = 0; i < 7; i++) assert_int_equal(sim_eventq_push(q, times[i], NULL, NULL, (uint64_t)i), 0);
     assert_int_equal(sim_eventq_len(q), 7);
-    assert_int_equal(sim_eventq_peek(q)->kind, 5);
+    assert_int_equal(sim_eventq_peek(q)->arg, 5);
     const int want[] = {5, 1, 3, 6, 2, 0, 4};
     struct sim_event ev;
     for (int i = 0; i < 7; i++) {
         assert_int_equal(sim_eventq_pop(q, &ev), 1);
-        assert_int_equal(ev.kind, want[i]);
+        assert_int_equal(ev.arg, want[i]);
     }
     assert_int_equal(sim_eventq_pop(q, &ev), 0);
     assert_null(sim_eventq_peek(q));
@@ -90,7 +91,7 @@ static void test_eventq_fifo_at_scale(void **state)
     sim_rng_seed(&r, 1);
     enum { N = 20000 };
     for (int i = 0; i < N; i++)
-        assert_int_equal(sim_eventq_push(q, sim_rng_below(&r, 16), 0, NULL, (uint64_t)i), 0);
+        assert_int_equal(sim_eventq_push(q, sim_rng_below(&r, 16), NULL, NULL, (uint64_t)i), 0);
     struct sim_event ev, prev = {0};
     int n = 0;
     while (sim_eventq_pop(q, &ev)) {
@@ -148,6 +149,41 @@ static void test_trace_copies_and_numbers_events(void **state)
     sim_trace_free(tr);
 }
 
+/* A handler that records when it ran and schedules a follow-up: the engine
+ * must run events in time order, advance now, and stop at `until`. */
+static char ran[64];
+static size_t nran;
+
+static void tick(struct sim_engine *e, void *ctx, uint64_t arg)
+{
+    (void)ctx;
+    ran[nran++] = (char)('a' + arg);
+    struct sim_trace_event ev = {.kind = SIM_TR_ACTION, .proto = SIM_PROTO_SIM, .text = "tick"};
+    assert_true(sim_record(e, &ev) >= 0);
+    if (arg < 3) sim_after(e, SIM_SEC(1), tick, NULL, arg + 1);
+}
+
+static void test_engine_runs_in_order_and_stops(void **state)
+{
+    (void)state;
+    struct sim_engine e;
+    assert_int_equal(sim_engine_init(&e, 5), 0);
+    nran = 0;
+    sim_after(&e, SIM_MSEC(500), tick, NULL, 0);  /* a at 0.5 s, b 1.5, c 2.5, d 3.5 */
+    /* k at 1.5 s too, but scheduled before a scheduled b: k runs first */
+    sim_after(&e, SIM_MSEC(1500), tick, NULL, 10);
+    assert_int_equal(sim_engine_run(&e, SIM_SEC(2)), 3);
+    assert_memory_equal(ran, "akb", 3);
+    assert_true(e.now == SIM_MSEC(1500));
+    assert_int_equal(sim_engine_run(&e, SIM_SEC(100)), 2);
+    assert_memory_equal(ran, "akbcd", 5);
+    assert_true(e.now == SIM_MSEC(3500));
+    assert_int_equal(sim_trace_len(e.trace), 5);
+    assert_true(sim_trace_get(e.trace, 4)->t == SIM_MSEC(3500));
+    assert_true(sim_trace_get(e.trace, 4)->arrive == SIM_MSEC(3500));
+    sim_engine_fini(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -157,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_eventq_orders_by_time_then_fifo),
         cmocka_unit_test(test_eventq_fifo_at_scale),
         cmocka_unit_test(test_trace_copies_and_numbers_events),
+        cmocka_unit_test(test_engine_runs_in_order_and_stops),
     };
     return cmocka_run_group_tests_name("sim_engine", tests, NULL, NULL);
 }
