@@ -634,6 +634,30 @@ static void put_rr(struct enc *e, const struct dns_rr *rr)
     e->out[lenpos + 1] = (uint8_t)rdlen;
 }
 
+/* RFC 1035 4.1.1 */
+static void put_header(struct enc *e, const struct dns_header *h, uint16_t qd, uint16_t an,
+                       uint16_t ns, uint16_t ar)
+{
+    uint16_t flags = (uint16_t)((h->qr ? 0x8000 : 0) | ((h->opcode & 0xF) << 11) |
+                                (h->aa ? 0x0400 : 0) | (h->tc ? 0x0200 : 0) |
+                                (h->rd ? 0x0100 : 0) | (h->ra ? 0x0080 : 0) |
+                                ((h->z & 7) << 4) | (h->rcode & 0xF));
+    put16(e, h->id);
+    put16(e, flags);
+    put16(e, qd);
+    put16(e, an);
+    put16(e, ns);
+    put16(e, ar);
+}
+
+/* RFC 1035 4.1.2 */
+static void put_question(struct enc *e, const struct dns_question *q)
+{
+    put_name(e, &q->name);
+    put16(e, q->type);
+    put16(e, q->qclass);
+}
+
 int dns_encode(const struct dns_msg *msg, uint8_t *out, size_t cap, size_t *len)
 {
     static const struct enc zero;
@@ -647,27 +671,39 @@ int dns_encode(const struct dns_msg *msg, uint8_t *out, size_t cap, size_t *len)
         if (msg->sec[s].count > DNS_MAX_RR)
             return DNS_ERR_TOO_MANY;
 
-    const struct dns_header *h = &msg->h;
-    uint16_t flags = (uint16_t)((h->qr ? 0x8000 : 0) | ((h->opcode & 0xF) << 11) |
-                                (h->aa ? 0x0400 : 0) | (h->tc ? 0x0200 : 0) |
-                                (h->rd ? 0x0100 : 0) | (h->ra ? 0x0080 : 0) |
-                                ((h->z & 7) << 4) | (h->rcode & 0xF));
-    put16(&e, h->id);
-    put16(&e, flags);
-    put16(&e, msg->qdcount);
-    for (int s = 0; s < DNS_SECTION_COUNT; s++)
-        put16(&e, msg->sec[s].count);
-    for (size_t i = 0; i < msg->qdcount; i++) {
-        put_name(&e, &msg->qd[i].name);
-        put16(&e, msg->qd[i].type);
-        put16(&e, msg->qd[i].qclass);
-    }
+    put_header(&e, &msg->h, msg->qdcount, msg->sec[DNS_ANSWER].count,
+               msg->sec[DNS_AUTHORITY].count, msg->sec[DNS_ADDITIONAL].count);
+    for (size_t i = 0; i < msg->qdcount; i++)
+        put_question(&e, &msg->qd[i]);
     for (int s = 0; s < DNS_SECTION_COUNT; s++)
         for (size_t i = 0; i < msg->sec[s].count; i++)
             put_rr(&e, &msg->sec[s].rr[i]);
     if (e.err)
         return e.err;
     *len = e.len;
+    return DNS_OK;
+}
+
+int dns_encode_udp(const struct dns_msg *msg, uint8_t *out, size_t cap, size_t *len,
+                   bool *truncated)
+{
+    *truncated = false;
+    int err = dns_encode(msg, out, cap, len);
+    if (err != DNS_ERR_NO_SPACE)
+        return err;
+    struct dns_header h = msg->h;
+    h.tc = true;
+    static const struct enc zero;
+    struct enc e = zero;
+    e.out = out;
+    e.cap = cap > DNS_MSG_MAX ? DNS_MSG_MAX : cap;
+    put_header(&e, &h, msg->qdcount, 0, 0, 0);
+    for (size_t i = 0; i < msg->qdcount; i++)
+        put_question(&e, &msg->qd[i]);
+    if (e.err)
+        return e.err;
+    *len = e.len;
+    *truncated = true;
     return DNS_OK;
 }
 

@@ -214,6 +214,15 @@ int dns_decode(const uint8_t *buf, size_t len, size_t max, struct dns_msg *msg);
  * struct dns_name. */
 int dns_encode(const struct dns_msg *msg, uint8_t *out, size_t cap, size_t *len);
 
+/* For a UDP reply: like dns_encode(), but when the message does not fit cap
+ * (DNS_UDP_MAX, or the client's EDNS size) it writes the header and the
+ * question alone with TC set, so the client retries over TCP (RFC 1035
+ * 4.2.1; RFC 2181 9 forbids a partial RRset, and no records means none is
+ * partial). *truncated tells which was written. Returns 0, or an error of
+ * dns_encode() when even the question does not fit. */
+int dns_encode_udp(const struct dns_msg *msg, uint8_t *out, size_t cap, size_t *len,
+                   bool *truncated);
+
 /* TXT: the i-th character-string of a TXT record (RFC 1035 3.3.14), borrowed
  * from *rr. Returns 1 with *s and *n set, 0 past the last string. */
 int dns_txt_string(const struct dns_rr *rr, size_t i, const uint8_t **s, size_t *n);

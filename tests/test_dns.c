@@ -197,6 +197,13 @@ static void test_encode_exact_bytes(void **state)
     for (size_t cap = 0; cap < 50; cap++)
         assert_int_equal(dns_encode(&m2, out, cap, &len), DNS_ERR_NO_SPACE);
 
+    /* every truncation of both decodes to an error */
+    for (size_t cut = 0; cut < 50; cut++) {
+        assert_int_not_equal(decode_exact(answer_bytes, cut, DNS_UDP_MAX, &m3), DNS_OK);
+        if (cut < 29)
+            assert_int_not_equal(decode_exact(query_bytes, cut, DNS_UDP_MAX, &m3), DNS_OK);
+    }
+
     /* and the bytes decode back to what was built */
     assert_int_equal(decode_exact(answer_bytes, 50, DNS_UDP_MAX, &m3), DNS_OK);
     assert_int_equal(m3.h.id, 0x1234);
@@ -704,6 +711,19 @@ static void test_builders_and_limits(void **state)
     assert_int_equal(decode_exact(out, len, DNS_UDP_MAX, &m3), DNS_ERR_MSG_TOO_LONG);
     assert_int_equal(decode_exact(out, len, DNS_MSG_MAX, &m3), DNS_OK);
     assert_int_equal(m3.sec[DNS_ADDITIONAL].count, 64);
+
+    /* over UDP it becomes header and question with TC (RFC 1035 4.2.1) */
+    bool tc;
+    assert_int_equal(dns_encode_udp(&m2, out, DNS_UDP_MAX, &len, &tc), DNS_OK);
+    assert_true(tc);
+    assert_int_equal(len, 29);
+    /* QR, opcode STATUS, TC; rcode NOTIMP */
+    assert_memory_equal(out, "\x00\x07\x92\x04\x00\x01\x00\x00\x00\x00\x00\x00" QEX "\x00\x01\x00\x01", 29);
+    assert_int_equal(dns_encode_udp(&m2, out, 28, &len, &tc), DNS_ERR_NO_SPACE);
+    assert_false(tc);
+    assert_int_equal(dns_encode_udp(&m2, out, sizeof out, &len, &tc), DNS_OK);
+    assert_false(tc);
+    assert_int_equal(len, 12 + 17 + 21 + 63 * 16);
 
     /* a hand-filled count above the limit, and an unset name, are refused */
     m2.sec[DNS_ANSWER].count = DNS_MAX_RR + 1;
