@@ -30,6 +30,7 @@ PROTOCOL_SRC := \
 	protocols/dns_mx.c \
 	protocols/linebuf.c \
 	protocols/md5.c \
+	protocols/msg.c \
 	protocols/pop3.c \
 	protocols/pop3_server.c \
 
@@ -53,11 +54,13 @@ TESTS := \
 	test_dns_mx \
 	test_base64 \
 	test_md5 \
+	test_msg \
 	test_pop3 \
 	test_pop3_server \
 	test_smtp_server \
 
 TEST_test_linebuf := protocols/common.c protocols/linebuf.c
+TEST_test_msg := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c
 TEST_test_smtp_server := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c protocols/smtp_server.c
 TEST_test_sim_engine := sim/engine.c sim/eventq.c sim/rng.c sim/trace.c
 TEST_test_dns := protocols/common.c protocols/dns.c

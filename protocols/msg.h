@@ -7,7 +7,9 @@
  * never read outside [buf, buf + len). Results are either caller-owned
  * structs that index into the caller's buffer (borrowed: valid while that
  * buffer is), or copies into fixed arrays whose sizes are the MSG_MAX_*
- * below. Formatters write into a caller's buffer and never write past cap.
+ * below. Formatters write into a caller's buffer, never past cap, and
+ * always end what they write with a NUL (cap must leave room for it; the
+ * lengths they report do not count it).
  *
  * One return contract for every function returning enum msg_err: MSG_OK, or
  * an MSG_ERR_* value naming the first problem; msg_strerror() names it. On an
@@ -66,7 +68,7 @@ enum msg_err {
     MSG_ERR_BAD_MONTH,        /* not Jan..Dec */
     MSG_ERR_BAD_YEAR,         /* not 2 to 4 digits, or before 1900 */
     MSG_ERR_BAD_TIME,         /* not hh:mm[:ss] within 00:00:00-23:59:60 */
-    MSG_ERR_BAD_ZONE,         /* not +hhmm/-hhmm with hh 00-23 and mm 00-59, nor an obsolete name (4.3) */
+    MSG_ERR_BAD_ZONE,         /* not +hhmm/-hhmm with mm 00-59 (3.3), nor an obsolete name (4.3) */
     MSG_ERR_WEEKDAY_MISMATCH, /* the day name does not match the date (3.3: it MUST agree) */
     /* Message-ID (RFC 5322 3.6.4) */
     MSG_ERR_BAD_MSGID,        /* not "<" id-left "@" id-right ">" */
@@ -128,7 +130,8 @@ size_t msg_header_count(const struct msg_header *h, const char *name);
 const char *msg_field_value(const struct msg_header *h, size_t i, size_t *len);
 
 /* Unfolds in[0..n) (RFC 5322 2.2.3: each CRLF, or bare LF, that is followed
- * by WSP is removed) into out, NUL-terminated, trailing WSP dropped; *out_len
+ * by WSP is removed) into out, NUL-terminated, leading and trailing WSP
+ * dropped; *out_len
  * is the length without the NUL. Returns MSG_OK or MSG_ERR_NO_SPACE (out
  * holds a truncated, NUL-terminated prefix when cap > 0). */
 enum msg_err msg_unfold(const char *in, size_t n, char *out, size_t cap, size_t *out_len);
@@ -206,7 +209,7 @@ enum msg_err msg_addr_list_format(const struct msg_addr_list *l, char *out, size
 enum msg_err msg_date_parse(const char *s, size_t n, int64_t *epoch, int *zone_min);
 
 /* Writes the date-time of epoch seen in zone zone_min (minutes east of UTC,
- * -1439..1439) as "Thu, 26 Nov 2026 09:15:00 +0000" plus NUL: exactly
+ * -5999..5999, i.e. -9959..+9959 as 3.3 allows) as "Thu, 26 Nov 2026 09:15:00 +0000" plus NUL: exactly
  * MSG_DATE_LEN bytes and the NUL for years 0-9999. Civil arithmetic only,
  * no libc time functions. Returns MSG_OK, MSG_ERR_NO_SPACE, MSG_ERR_BAD_ARG
  * (zone or year out of range). */
