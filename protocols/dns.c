@@ -776,6 +776,14 @@ int dns_tcp_write_len(uint8_t out[2], size_t msglen)
     return DNS_OK;
 }
 
+static const char *const tcp_state_names[DNS_TCP_STATE_COUNT] = {"length", "body", "ready", "failed"};
+
+const char *dns_tcp_state_name(enum dns_tcp_state st)
+{
+    EXPECT((unsigned)st < DNS_TCP_STATE_COUNT);
+    return tcp_state_names[st];
+}
+
 void dns_tcp_init(struct dns_tcp_reader *r, uint8_t *storage, size_t cap)
 {
     r->buf = storage;
@@ -785,50 +793,57 @@ void dns_tcp_init(struct dns_tcp_reader *r, uint8_t *storage, size_t cap)
 
 void dns_tcp_reset(struct dns_tcp_reader *r)
 {
+    r->state = DNS_TCP_LENGTH;
     r->lenhave = 0;
     r->need = 0;
     r->have = 0;
-    r->ready = false;
     r->err = DNS_OK;
 }
 
 size_t dns_tcp_feed(struct dns_tcp_reader *r, const uint8_t *in, size_t n)
 {
     size_t used = 0;
-    if (r->err || r->ready)
-        return 0;
-    while (used < n && r->lenhave < 2)
-        r->lenbuf[r->lenhave++] = in[used++];
-    if (r->lenhave < 2)
-        return used;
-    r->need = get16(r->lenbuf);
-    if (r->need > r->cap) {
-        r->err = DNS_ERR_MSG_TOO_LONG;
-        return used;
+    if (r->state == DNS_TCP_LENGTH) {
+        while (used < n && r->lenhave < 2)
+            r->lenbuf[r->lenhave++] = in[used++];
+        if (r->lenhave < 2)
+            return used;
+        r->need = get16(r->lenbuf);
+        r->have = 0;
+        if (r->need > r->cap) {
+            r->err = DNS_ERR_MSG_TOO_LONG;
+            r->state = DNS_TCP_FAILED;
+            return used;
+        }
+        r->state = DNS_TCP_BODY;
     }
-    size_t take = r->need - r->have;
-    if (take > n - used)
-        take = n - used;
-    if (take)
-        memcpy(r->buf + r->have, in + used, take);
-    r->have += take;
-    used += take;
-    if (r->have == r->need)
-        r->ready = true;
-    return used;
+    if (r->state == DNS_TCP_BODY) {
+        size_t take = r->need - r->have;
+        if (take > n - used)
+            take = n - used;
+        if (take)
+            memcpy(r->buf + r->have, in + used, take);
+        r->have += take;
+        used += take;
+        if (r->have == r->need)
+            r->state = DNS_TCP_READY;
+    }
+    return used; /* READY and FAILED take nothing */
 }
 
 enum dns_tcp_status dns_tcp_next(struct dns_tcp_reader *r, const uint8_t **msg, size_t *len)
 {
-    if (r->err)
+    switch (r->state) {
+    case DNS_TCP_FAILED:
         return DNS_TCP_ERROR;
-    if (!r->ready)
+    case DNS_TCP_READY:
+        *msg = r->buf;
+        *len = r->need;
+        /* the frame stays in buf until the next feed starts a new one */
+        r->state = DNS_TCP_LENGTH;
+        r->lenhave = 0;
+        return DNS_TCP_MESSAGE;
+    default:
         return DNS_TCP_NEED_MORE;
-    *msg = r->buf;
-    *len = r->need;
-    /* the frame stays in buf until the next feed, which starts a new one */
-    r->ready = false;
-    r->lenhave = 0;
-    r->have = 0;
-    return DNS_TCP_MESSAGE;
+    }
 }

@@ -255,18 +255,30 @@ int dns_add_rr(struct dns_msg *msg, enum dns_section s, const struct dns_rr *rr)
  * Returns 0 or DNS_ERR_MSG_TOO_LONG (over 65535). */
 int dns_tcp_write_len(uint8_t out[2], size_t msglen);
 
+/* The reader's states, in the order a frame goes through them. */
+enum dns_tcp_state {
+    DNS_TCP_LENGTH, /* reading the 2-octet length */
+    DNS_TCP_BODY,   /* reading the message */
+    DNS_TCP_READY,  /* a whole message waits for dns_tcp_next() */
+    DNS_TCP_FAILED, /* a sticky error; only dns_tcp_reset() leaves it */
+    DNS_TCP_STATE_COUNT
+};
+
+/* "length", "body", "ready", "failed". */
+const char *dns_tcp_state_name(enum dns_tcp_state s);
+
 /* Splits a TCP byte stream into messages. The caller owns the storage; a
  * frame longer than it is a sticky DNS_ERR_MSG_TOO_LONG (a server closes the
  * connection then) until dns_tcp_reset(). */
 struct dns_tcp_reader {
     uint8_t *buf;      /* storage of cap octets, owned by the caller */
     size_t   cap;      /* the largest message accepted */
+    enum dns_tcp_state state;
     uint8_t  lenbuf[2];
     size_t   lenhave;  /* octets of the length field held, 0..2 */
-    size_t   need;     /* the current frame's length, once lenhave == 2 */
+    size_t   need;     /* the current frame's length, from DNS_TCP_BODY on */
     size_t   have;     /* octets of the frame held */
-    bool     ready;    /* a whole frame is held and not yet returned */
-    int      err;      /* sticky DNS_ERR_* or 0 */
+    int      err;      /* DNS_ERR_* in DNS_TCP_FAILED, else 0 */
 };
 
 enum dns_tcp_status {

@@ -799,6 +799,7 @@ static void test_tcp_framing(void **state)
     size_t len;
     assert_int_equal(dns_tcp_next(&r, &msg, &len), DNS_TCP_ERROR);
     assert_int_equal(r.err, DNS_ERR_MSG_TOO_LONG);
+    assert_string_equal(dns_tcp_state_name(r.state), "failed");
     assert_int_equal(dns_tcp_feed(&r, stream, 2), 0);
     assert_int_equal(dns_tcp_next(&r, &msg, &len), DNS_TCP_ERROR);
     dns_tcp_reset(&r);
@@ -807,8 +808,17 @@ static void test_tcp_framing(void **state)
     assert_int_equal(len, 29);
     /* a held message must be collected before more is taken */
     assert_int_equal(dns_tcp_feed(&r, stream, 2), 2);
+    assert_int_equal(r.state, DNS_TCP_BODY);
     assert_int_equal(dns_tcp_feed(&r, stream + 2, 29), 29);
+    assert_int_equal(r.state, DNS_TCP_READY);
     assert_int_equal(dns_tcp_feed(&r, stream + 31, 2), 0);
+    /* a zero-length frame is framed; dns_decode() then refuses it */
+    dns_tcp_reset(&r);
+    assert_int_equal(dns_tcp_feed(&r, (const uint8_t *)"\x00\x00", 2), 2);
+    assert_int_equal(dns_tcp_next(&r, &msg, &len), DNS_TCP_MESSAGE);
+    assert_int_equal(len, 0);
+    assert_int_equal(dns_decode(msg, len, DNS_MSG_MAX, &m1), DNS_ERR_TRUNCATED_HEADER);
+    assert_string_equal(dns_tcp_state_name(r.state), "length");
 
     uint8_t two[2];
     assert_int_equal(dns_tcp_write_len(two, 65535), DNS_OK);
