@@ -33,6 +33,7 @@ PROTOCOL_SRC := \
 	protocols/msg.c \
 	protocols/pop3.c \
 	protocols/pop3_server.c \
+	protocols/pop3_client.c \
 
 # sim/: the engine and the mail system.
 SIM_SRC := \
@@ -57,6 +58,7 @@ TESTS := \
 	test_msg \
 	test_pop3 \
 	test_pop3_server \
+	test_pop3_client \
 	test_smtp_server \
 
 TEST_test_linebuf := protocols/common.c protocols/linebuf.c
@@ -69,6 +71,7 @@ TEST_test_base64 := protocols/common.c protocols/base64.c
 TEST_test_md5 := protocols/common.c protocols/md5.c
 TEST_test_pop3 := protocols/common.c protocols/linebuf.c protocols/pop3.c
 TEST_test_pop3_server := protocols/common.c protocols/linebuf.c protocols/md5.c protocols/pop3.c protocols/pop3_server.c
+TEST_test_pop3_client := protocols/common.c protocols/linebuf.c protocols/md5.c protocols/pop3.c protocols/pop3_server.c protocols/pop3_client.c
 
 LIB_SRC := $(PROTOCOL_SRC) $(SIM_SRC)
 
