@@ -33,6 +33,10 @@ PROTOCOL_SRC := \
 	protocols/msg.c \
 	protocols/pop3.c \
 	protocols/pop3_server.c \
+	protocols/smtp.c \
+	protocols/smtp_data.c \
+	protocols/smtp_explain.c \
+	protocols/smtp_server.c \
 	protocols/pop3_client.c \
 
 # sim/: the engine and the mail system.
@@ -54,6 +58,8 @@ TESTS := \
 	test_dns \
 	test_dns_mx \
 	test_base64 \
+	test_smtp \
+	test_smtp_data \
 	test_md5 \
 	test_msg \
 	test_pop3 \
@@ -62,6 +68,8 @@ TESTS := \
 	test_smtp_server \
 
 TEST_test_linebuf := protocols/common.c protocols/linebuf.c
+TEST_test_smtp := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_explain.c
+TEST_test_smtp_data := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c
 TEST_test_msg := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c
 TEST_test_smtp_server := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c protocols/smtp_server.c
 TEST_test_sim_engine := sim/engine.c sim/eventq.c sim/rng.c sim/trace.c
