@@ -192,7 +192,8 @@ int smtp_parse_command(const char *line, size_t len, struct smtp_command *out);
  * smtp_parse_command() accepts back into the same struct (round trip); a
  * field that would not (an empty HELO domain, a CR in a path, a line over
  * SMTP_COMMAND_LINE_MAX) gives SMTP_ERR_INVALID, so a client can never be
- * made to inject a second command. Returns the line length (CRLF counted,
+ * made to inject a second command. local_len and postmaster are not read
+ * (they follow from path); with null_path, path is not read either. Returns the line length (CRLF counted,
  * NUL not), SMTP_ERR_INVALID or SMTP_ERR_NO_SPACE. */
 int smtp_format_command(const struct smtp_command *c, char *buf, size_t cap);
 
@@ -354,7 +355,8 @@ int smtp_stuffer_finish(struct smtp_stuffer *s, char *out, size_t cap);
  * Private fields. */
 struct smtp_data_reader {
     struct linebuf lb;
-    char   storage[SMTP_TEXT_LINE_MAX];
+    char   storage[SMTP_TEXT_LINE_MAX + 1]; /* + the dot of a stuffed line,
+                                                which 4.5.3.1.6 does not count */
     bool   prev_crlf; /* the previous line ended in CRLF (or none yet) */
     bool   cont;      /* the next line is the tail of an overlong line */
     bool   cont_cr;   /* that overlong part's last byte was a CR */
