@@ -43,6 +43,7 @@ PROTOCOL_SRC := \
 SIM_SRC := \
 	sim/engine.c \
 	sim/eventq.c \
+	sim/net.c \
 	sim/rng.c \
 	sim/trace.c \
 
@@ -55,6 +56,7 @@ RENDER_SRC := \
 TESTS := \
 	test_linebuf \
 	test_sim_engine \
+	test_sim_net \
 	test_dns \
 	test_dns_mx \
 	test_base64 \
@@ -73,6 +75,7 @@ TEST_test_smtp_data := protocols/common.c protocols/linebuf.c protocols/base64.c
 TEST_test_msg := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c
 TEST_test_smtp_server := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c protocols/smtp_server.c
 TEST_test_sim_engine := sim/engine.c sim/eventq.c sim/rng.c sim/trace.c
+TEST_test_sim_net := sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c
 TEST_test_dns := protocols/common.c protocols/dns.c
 TEST_test_dns_mx := protocols/common.c protocols/dns.c protocols/dns_mx.c
 TEST_test_base64 := protocols/common.c protocols/base64.c
