@@ -153,6 +153,8 @@ struct pop3_reader_ev {
 /* Allocates a reader (fixed size: one POP3_MAX_DATA_LINE buffer). Returns
  * NULL only when malloc fails. */
 struct pop3_reader *pop3_reader_new(void);
+
+/* Frees the reader; NULL is allowed. */
 void pop3_reader_free(struct pop3_reader *r);
 
 /* Forgets held bytes, the expectation and a sticky error (after a TLS

@@ -127,6 +127,8 @@ struct pop3_client;
  * malloc fails. */
 struct pop3_client *pop3_client_new(const struct pop3_client_config *cfg,
                                     struct pop3_uidl_set *seen);
+
+/* Frees the pass; NULL is allowed. The seen set stays the caller's. */
 void pop3_client_free(struct pop3_client *c);
 
 /* Copies as much of the server's in[0..n) as fits and returns the count
@@ -139,13 +141,15 @@ size_t pop3_client_feed(struct pop3_client *c, const char *in, size_t n);
  * POP3_ERR_BAD_STATUS or POP3_ERR_TOO_LONG. */
 int pop3_client_next(struct pop3_client *c, struct pop3_client_ev *ev);
 
-/* The caller finished the TLS handshake after STARTTLS: login follows. */
+/* The caller finished the TLS handshake after STARTTLS: login follows
+ * (the next SEND). Only valid in state TLS. */
 void pop3_client_tls_started(struct pop3_client *c);
 
 /* The connection closed. Before DONE, the pass fails (a FAILED event
  * follows); the server deletes nothing then (RFC 1939 6). */
 void pop3_client_closed(struct pop3_client *c);
 
+/* The current state. Never fails. */
 enum pop3_client_state pop3_client_state(const struct pop3_client *c);
 
 #endif

@@ -76,7 +76,9 @@ struct pop3_maildrop {
 struct pop3_server_config {
     const char   *host;  /* in the APOP timestamp and the sign-off text */
     unsigned long pid;   /* caller-given values for the greeting's APOP */
-    unsigned long clock; /* timestamp "<pid.clock@host>" (RFC 1939 7) */
+    unsigned long clock; /* timestamp "<pid.clock@host>" (RFC 1939 7); it
+                            must differ for every connection, or a
+                            captured APOP digest can be replayed */
     bool          stls;  /* offer STLS (RFC 2595 4) */
     bool          tls_active; /* the connection is TLS already (POP3S) */
     const char   *implementation; /* CAPA IMPLEMENTATION text; NULL: "mailsim" */
@@ -90,8 +92,9 @@ enum pop3_server_event {
     POP3_SRV_DATA,        /* ev.out: part of a multi-line body to send */
     POP3_SRV_STATE,       /* ev.from -> ev.to */
     POP3_SRV_DELETED,     /* ev.msg was removed from the maildrop (UPDATE) */
-    POP3_SRV_STARTTLS,    /* after +OK to STLS: start TLS now; bytes the
-                             client pipelined after STLS were discarded */
+    POP3_SRV_STARTTLS,    /* after +OK to STLS: start TLS now. Bytes the
+                             client pipelined after STLS were discarded;
+                             drop any of that read not fed yet too */
 };
 
 struct pop3_server_ev {
@@ -132,6 +135,7 @@ int pop3_server_next(struct pop3_server *s, struct pop3_server_ev *ev);
  * If QUIT's UPDATE is already under way it completes. */
 void pop3_server_closed(struct pop3_server *s);
 
+/* The current state. Never fails. */
 enum pop3_server_state pop3_server_state(const struct pop3_server *s);
 
 #endif
