@@ -108,17 +108,22 @@ void md5_final(struct md5 *m, unsigned char out[MD5_DIGEST_LEN])
             out[4 * i + j] = (unsigned char)(m->state[i] >> (8 * j));
 }
 
-void md5_hex(const void *data, size_t len, char out[MD5_HEX_LEN + 1])
+void md5_final_hex(struct md5 *m, char out[MD5_HEX_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
-    struct md5 m;
     unsigned char d[MD5_DIGEST_LEN];
-    md5_init(&m);
-    md5_update(&m, data, len);
-    md5_final(&m, d);
+    md5_final(m, d);
     for (int i = 0; i < MD5_DIGEST_LEN; i++) {
         out[2 * i] = hex[d[i] >> 4];
         out[2 * i + 1] = hex[d[i] & 15];
     }
     out[MD5_HEX_LEN] = 0;
+}
+
+void md5_hex(const void *data, size_t len, char out[MD5_HEX_LEN + 1])
+{
+    struct md5 m;
+    md5_init(&m);
+    md5_update(&m, data, len);
+    md5_final_hex(&m, out);
 }

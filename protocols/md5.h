@@ -29,6 +29,9 @@ void md5_update(struct md5 *m, const void *data, size_t len);
  * spent: call md5_init() before reusing it. Never fails. */
 void md5_final(struct md5 *m, unsigned char out[MD5_DIGEST_LEN]);
 
+/* md5_final(), written as 32 lowercase hex digits and a NUL in out. */
+void md5_final_hex(struct md5 *m, char out[MD5_HEX_LEN + 1]);
+
 /* One call: the digest of data[0..len) as 32 lowercase hex digits and a NUL
  * in out (RFC 1939 7 writes APOP digests this way). Never fails. */
 void md5_hex(const void *data, size_t len, char out[MD5_HEX_LEN + 1]);

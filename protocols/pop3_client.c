@@ -133,18 +133,12 @@ static void enter(struct pop3_client *c, enum pop3_client_state to)
         /* RFC 1939 7: MD5 of the timestamp (with <>) then the secret, in
          * lowercase hex. */
         struct md5 m;
-        unsigned char d[MD5_DIGEST_LEN];
-        static const char hex[] = "0123456789abcdef";
+        char hex[MD5_HEX_LEN + 1];
         md5_init(&m);
         md5_update(&m, c->timestamp, strlen(c->timestamp));
         md5_update(&m, c->cfg.pass, strlen(c->cfg.pass));
-        md5_final(&m, d);
-        int o = snprintf(args, sizeof args, "%s ", c->cfg.user);
-        for (int i = 0; i < MD5_DIGEST_LEN; i++) {
-            args[o++] = hex[d[i] >> 4];
-            args[o++] = hex[d[i] & 15];
-        }
-        args[o] = 0;
+        md5_final_hex(&m, hex);
+        snprintf(args, sizeof args, "%s %s", c->cfg.user, hex);
         send_cmd(c, POP3_APOP, args, false);
         break;
     }

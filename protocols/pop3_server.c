@@ -210,18 +210,11 @@ static void h_apop(struct pop3_server *s, const struct pop3_cmd *c)
     if (secret) {
         /* RFC 1939 7: digest = MD5(timestamp, including <>, + secret). */
         struct md5 m;
-        unsigned char d[MD5_DIGEST_LEN];
         char hex[MD5_HEX_LEN + 1];
-        static const char digits[] = "0123456789abcdef";
         md5_init(&m);
         md5_update(&m, s->timestamp, strlen(s->timestamp));
         md5_update(&m, secret, strlen(secret));
-        md5_final(&m, d);
-        for (int i = 0; i < MD5_DIGEST_LEN; i++) {
-            hex[2 * i] = digits[d[i] >> 4];
-            hex[2 * i + 1] = digits[d[i] & 15];
-        }
-        hex[MD5_HEX_LEN] = 0;
+        md5_final_hex(&m, hex);
         good = ascii_eq(c->arg[1], c->arg_len[1], hex);
     }
     if (!good) {
@@ -495,9 +488,10 @@ static size_t fill_body(struct pop3_server *s)
         }
         done = s->cur > s->count;
         break;
-    case BODY_CAPA: /* RFC 2449 6; STLS per RFC 2595 4 */
+    case BODY_CAPA: /* RFC 2449 6; AUTH-RESP-CODE RFC 3206 6; STLS RFC 2595 4 */
         o += (size_t)snprintf(s->chunk + o, cap - o,
-                              "TOP\r\nUIDL\r\nUSER\r\nRESP-CODES\r\nPIPELINING\r\n%s"
+                              "TOP\r\nUIDL\r\nUSER\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
+                              "PIPELINING\r\n%s"
                               "IMPLEMENTATION %s\r\n",
                               s->cfg.stls && !s->tls ? "STLS\r\n" : "",
                               s->cfg.implementation ? s->cfg.implementation : "mailsim");

@@ -432,7 +432,7 @@ static const struct {
     {"UIDL", "UIDL\r\n", "+OK unique-id listing follows\r\n1 uid-a1\r\n2 uid-a2\r\n3 uid-a3\r\n.\r\n"},
     {"UIDL 3", "UIDL 3\r\n", "+OK 3 uid-a3\r\n"},
     {"CAPA", "CAPA\r\n",
-     "+OK Capability list follows\r\nTOP\r\nUIDL\r\nUSER\r\nRESP-CODES\r\nPIPELINING\r\n"
+     "+OK Capability list follows\r\nTOP\r\nUIDL\r\nUSER\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n"
      "IMPLEMENTATION mailsim\r\n.\r\n"},
     {"pipelined", "NOOP\r\nLIST\r\nNOOP\r\n",
      "+OK\r\n+OK 3 messages (93 octets)\r\n1 21\r\n2 31\r\n3 41\r\n.\r\n+OK\r\n"},
@@ -514,7 +514,7 @@ static void test_stls(void **state)
     input(r, "CAPA\r\nSTLS\r\n", FEED_BYTEWISE);
     assert_string_equal(r->out,
                         "+OK Capability list follows\r\nTOP\r\nUIDL\r\nUSER\r\nRESP-CODES\r\n"
-                        "PIPELINING\r\nIMPLEMENTATION mailsim\r\n.\r\n"
+                        "AUTH-RESP-CODE\r\nPIPELINING\r\nIMPLEMENTATION mailsim\r\n.\r\n"
                         "-ERR command not permitted when TLS active\r\n");
     clear(r);
     input(r, "PASS secret\r\n", FEED_WHOLE); /* the pre-TLS USER is gone */
