@@ -34,6 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "protocols/imap.h"
+
 /* Longest folder name in bytes without the NUL. Dovecot's default limit on a
  * mailbox name is 255; more is never needed in a simulation. */
 #define IMAP_MBX_NAME_MAX 255
@@ -41,17 +43,11 @@
  * RFC 5321 4.5.3.1.1; passwords get the same room). */
 #define IMAP_MBX_USER_MAX 64
 
-/* The five system flags a message can carry (RFC 3501 2.3.2). \Recent is not
- * here: it is a property of a session, not of the stored message. Keywords
- * are not supported, so PERMANENTFLAGS never lists \*. */
-enum imap_flag {
-    IMAP_FLAG_SEEN     = 1u << 0,
-    IMAP_FLAG_ANSWERED = 1u << 1,
-    IMAP_FLAG_FLAGGED  = 1u << 2,
-    IMAP_FLAG_DELETED  = 1u << 3,
-    IMAP_FLAG_DRAFT    = 1u << 4,
-    IMAP_FLAG_ALL      = (1u << 5) - 1,
-};
+/* Stored flags are imap.h's enum imap_flag bits, the five system flags
+ * (RFC 3501 2.3.2) only: \Recent is a property of a session, not of the
+ * stored message, and keywords are not supported, so PERMANENTFLAGS never
+ * lists \*. */
+#define IMAP_MBX_FLAGS 0x1fu /* SEEN ANSWERED FLAGGED DELETED DRAFT */
 
 enum imap_mbx_result {
     IMAP_MBX_OK = 0,
@@ -85,7 +81,7 @@ struct imap_mbx_status {
 
 struct imap_mbx_msg {
     uint32_t uid;
-    unsigned flags;          /* enum imap_flag bits */
+    unsigned flags;          /* IMAP_MBX_FLAGS bits of enum imap_flag */
     int64_t  internal_date;  /* seconds since 1970-01-01 UTC */
     int      zone_minutes;   /* the zone INTERNALDATE is shown in, e.g. -420 */
     uint32_t size;           /* RFC822.SIZE: octets of the message */

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "protocols/imap.h"
 #include "protocols/imap_mailbox.h"
 
 /* Messages one session keeps numbers for (its view of the selected folder).
@@ -90,9 +91,16 @@ struct imap_server;
 struct imap_server *imap_server_new(const struct imap_server_config *cfg);
 void imap_server_free(struct imap_server *s);
 
-/* Takes as much of in[0..n) as the input buffer holds and returns the count
- * taken; 0 means "call imap_server_next() first". After LOGOUT or STARTTLS
- * bytes are not taken (0). */
+/* The simulated clock: APPEND without a date-time stores now, shown in
+ * zone_minutes (RFC 3501 6.3.11 leaves it to the server; protocols/ reads
+ * no clock). */
+void imap_server_set_clock(struct imap_server *s, int64_t now, int zone_minutes);
+
+/* Takes bytes of in[0..n), at most up to and including the first LF, and
+ * returns the count taken; 0 means "call imap_server_next() until
+ * IMAP_SERVER_NEED_MORE first". After LOGOUT, and after STARTTLS until
+ * imap_server_tls_started(), nothing is taken (0): bytes the client sent
+ * behind STARTTLS must be dropped by the caller (RFC 3501 6.2.1). */
 size_t imap_server_feed(struct imap_server *s, const char *in, size_t n);
 
 /* The next event, or IMAP_SERVER_NEED_MORE. Fills *ev; its pointers are
@@ -114,5 +122,59 @@ enum imap_server_state imap_server_state(const struct imap_server *s);
 
 /* True while an IDLE command is running. */
 bool imap_server_idling(const struct imap_server *s);
+
+/* ---- internal: shared by imap_server.c, imap_fetch.c, imap_search.c ---- */
+/* Not for other callers; declared here to keep the three files' contract in
+ * one place. */
+
+/* One message as FETCH and SEARCH see it. */
+struct imap_msgref {
+    uint32_t    seq, uid;
+    unsigned    flags;      /* enum imap_flag bits, IMAP_FLAG_RECENT included */
+    int64_t     date;       /* internal date, seconds since the epoch */
+    int         zone;       /* minutes east of UTC it is shown in */
+    uint32_t    size;       /* RFC822.SIZE as the store reports it */
+    const char *data;       /* the message octets, borrowed */
+    size_t      len;
+};
+
+/* Work space for building ENVELOPE, BODYSTRUCTURE and matching SEARCH keys:
+ * a parsed header, a MIME tree, address tables and a string arena, about
+ * 400 KiB, allocated once per session. */
+struct imap_scratch;
+struct msg_header;
+struct imap_scratch *imap_scratch_new(void);
+void imap_scratch_free(struct imap_scratch *sc);
+
+/* The header section of msg[0..len) parsed into the scratch (a malformed
+ * line ends it early), borrowed until the next use of sc. */
+const struct msg_header *imap_scratch_header(struct imap_scratch *sc, const char *msg, size_t len);
+
+/* True when one of items sets \Seen implicitly: BODY[...] without .PEEK,
+ * RFC822, RFC822.TEXT (RFC 3501 6.4.5). */
+bool imap_fetch_sets_seen(const struct imap_fetch_att *items, size_t n);
+
+/* Appends "* seq FETCH (...)\r\n" for items about m to o. add_uid puts UID
+ * in even when not asked (UID FETCH, RFC 3501 6.4.8); add_flags puts FLAGS
+ * in (\Seen was just set, 6.4.5). A section naming a part the message does
+ * not have is answered NIL. Output problems show in o->overflow. */
+void imap_fetch_write(struct imap_out *o, struct imap_scratch *sc,
+                      const struct imap_fetch_att *items, size_t n,
+                      const struct imap_msgref *m, bool add_uid, bool add_flags);
+
+/* Appends "(\Seen \Deleted)" for flags (IMAP_FLAG_RECENT included). */
+void imap_fetch_flags(struct imap_out *o, unsigned flags);
+
+/* Splits epoch seen in zone (minutes east) into a calendar date-time. */
+void imap_epoch_to_datetime(int64_t epoch, int zone, struct imap_datetime *dt);
+
+/* Days since 1970-01-01 of a calendar date (proleptic Gregorian). */
+int64_t imap_days_from_civil(int year, int month, int day);
+
+/* True when m matches the key tree keys[0..nkeys) (node 0 the root, RFC 3501
+ * 6.4.4). max_seq and max_uid stand for "*" in sequence sets. */
+bool imap_search_match(struct imap_scratch *sc, const struct imap_search_key *keys,
+                       size_t nkeys, const struct imap_msgref *m, uint32_t max_seq,
+                       uint32_t max_uid);
 
 #endif

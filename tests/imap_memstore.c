@@ -180,7 +180,7 @@ static enum imap_mbx_result put(struct mfolder *f, uint32_t uid, unsigned flags,
     m->data = copy;
     m->len = len;
     m->info.uid = uid;
-    m->info.flags = flags & IMAP_FLAG_ALL;
+    m->info.flags = flags & IMAP_MBX_FLAGS;
     m->info.internal_date = date;
     m->info.zone_minutes = zone;
     m->info.size = (uint32_t)len;
@@ -207,8 +207,8 @@ static enum imap_mbx_result m_set_flags(void *ctx, const char *user, const char 
     struct mfolder *f = folder_of(ctx, user, folder);
     struct mmsg *m = f ? msg_of(f, uid) : NULL;
     if (!m) return IMAP_MBX_NONEXISTENT;
-    if (m->info.flags != (flags & IMAP_FLAG_ALL)) {
-        m->info.flags = flags & IMAP_FLAG_ALL;
+    if (m->info.flags != (flags & IMAP_MBX_FLAGS)) {
+        m->info.flags = flags & IMAP_MBX_FLAGS;
         f->modseq++;
     }
     return IMAP_MBX_OK;
