@@ -30,6 +30,7 @@ PROTOCOL_SRC := \
 	protocols/dns_mx.c \
 	protocols/linebuf.c \
 	protocols/md5.c \
+	protocols/mime.c \
 	protocols/msg.c \
 	protocols/pop3.c \
 	protocols/pop3_server.c \
@@ -49,6 +50,7 @@ SIM_SRC := \
 
 # render/: views and the command line. main.c holds main() and stays last.
 RENDER_SRC := \
+	render/transcript.c \
 	render/main.c \
 
 # tests/: one cmocka program per module, tests/NAME.c -> $(BUILD)/test/NAME,
@@ -57,12 +59,14 @@ TESTS := \
 	test_linebuf \
 	test_sim_engine \
 	test_sim_net \
+	test_transcript \
 	test_dns \
 	test_dns_mx \
 	test_base64 \
 	test_smtp \
 	test_smtp_data \
 	test_md5 \
+	test_mime \
 	test_msg \
 	test_pop3 \
 	test_pop3_server \
@@ -73,8 +77,10 @@ TEST_test_linebuf := protocols/common.c protocols/linebuf.c
 TEST_test_smtp := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_explain.c
 TEST_test_smtp_data := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c
 TEST_test_msg := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c
+TEST_test_mime := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c protocols/mime.c
 TEST_test_smtp_server := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c protocols/smtp_server.c
 TEST_test_sim_engine := sim/engine.c sim/eventq.c sim/rng.c sim/trace.c
+TEST_test_transcript := render/transcript.c sim/trace.c
 TEST_test_sim_net := sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c
 TEST_test_dns := protocols/common.c protocols/dns.c
 TEST_test_dns_mx := protocols/common.c protocols/dns.c protocols/dns_mx.c
