@@ -747,11 +747,12 @@ int smtp_format_reply(int code, const char *enhanced, const char *const *lines,
         const char *t = nlines ? lines[i] : "";
         size_t tn = strlen(t);
         if (memchr(t, '\r', tn) || memchr(t, '\n', tn)) return SMTP_ERR_INVALID;
-        /* code, separator, [enhanced [SP]], text, CRLF; the last line of a
-         * bare code is just "250" CRLF (RFC 5321 4.2: SP textstring is
-         * optional). */
+        /* code, separator, [enhanced [SP]], text, CRLF. With no lines at
+         * all the reply is the bare code, "250" CRLF (RFC 5321 4.2: SP
+         * textstring is optional); a line given as "" keeps its SP, which
+         * RFC 4954 4 requires of an empty challenge: "334" SP CRLF. */
         bool more = i + 1 < count;
-        size_t sep = (more || tn || elen) ? 1 : 0;
+        size_t sep = (more || nlines > 0 || elen) ? 1 : 0;
         size_t need = 3 + sep + elen + (elen && tn ? 1 : 0) + tn + 2;
         if (need > SMTP_REPLY_LINE_MAX) return SMTP_ERR_INVALID;
         if (o + need + 1 > cap) return SMTP_ERR_NO_SPACE;

@@ -278,7 +278,9 @@ int smtp_reply_reader_next(struct smtp_reply_reader *r,
 /* Formats a reply: every line but the last as "CODE-", the last as "CODE ",
  * each followed by "ENH " when enhanced is given (RFC 2034 4 puts the code on
  * every line) and by its text, each ending in CRLF; NUL-terminated. nlines
- * == 0 gives one line with the code (and enhanced code) alone. code must be
+ * == 0 gives one line with the code (and enhanced code) alone ("250" CRLF);
+ * a line given as "" keeps its SP ("334 " CRLF, the empty AUTH challenge
+ * of RFC 4954 4). code must be
  * valid per RFC 5321 4.2; enhanced "c.s.d" with c equal to code's first digit
  * or NULL; no text may hold CR, LF or NUL; each line must fit
  * SMTP_REPLY_LINE_MAX; nlines <= SMTP_REPLY_LINES_MAX. Returns the length

@@ -593,6 +593,12 @@ static void test_format_reply(void **state)
     assert_string_equal(buf, "221 2.0.0\r\n");
     assert_int_equal(smtp_format_reply(250, NULL, NULL, 0, buf, sizeof buf), (int)strlen("250\r\n"));
     assert_string_equal(buf, "250\r\n");
+    const char *empty[] = {""};
+    assert_int_equal(smtp_format_reply(334, NULL, empty, 1, buf, sizeof buf), 6);
+    assert_string_equal(buf, "334 \r\n"); /* RFC 4954 4: "334" SP */
+    const char *blank_first[] = {"", "x"};
+    assert_int_equal(smtp_format_reply(250, NULL, blank_first, 2, buf, sizeof buf), 13);
+    assert_string_equal(buf, "250-\r\n250 x\r\n");
 
     /* Refused: codes outside the grammar, enhanced codes of the wrong class
      * or on a 3xx, a CRLF in the text, too many or too long lines. */
