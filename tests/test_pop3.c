@@ -302,6 +302,44 @@ static void test_reader(void **state)
     }
 }
 
+/* Two pieces, split at every offset: the "." terminator, the CRLF and the
+ * stuffing dot are found whatever chunk they arrive in. */
+static void test_reader_every_split(void **state)
+{
+    (void)state;
+    const char *in = "+OK 2 messages\r\n1 120\r\n..x\r\n.\r\n-ERR [AUTH] no\r\n";
+    size_t n = strlen(in);
+    for (size_t k = 0; k <= n; k++) {
+        struct pop3_reader *r = pop3_reader_new();
+        char out[256];
+        size_t o = 0;
+        int expected = 0;
+        const size_t cuts[3] = {0, k, n};
+        pop3_reader_expect(r, true);
+        for (int piece = 0; piece < 2; piece++) {
+            size_t fed = pop3_reader_feed(r, in + cuts[piece], cuts[piece + 1] - cuts[piece]);
+            assert_int_equal(fed, cuts[piece + 1] - cuts[piece]);
+            struct pop3_reader_ev ev;
+            int kind;
+            while ((kind = pop3_reader_next(r, &ev)) != POP3_NEED_MORE) {
+                assert_true(kind > 0);
+                if (kind == POP3_RD_STATUS)
+                    o += (size_t)snprintf(out + o, sizeof out - o, "%c[%.*s]", ev.reply.ok ? '+' : '-',
+                                          (int)ev.reply.text_len, ev.reply.text);
+                else if (kind == POP3_RD_LINE)
+                    o += (size_t)snprintf(out + o, sizeof out - o, "L[%.*s]", (int)ev.line_len, ev.line);
+                else if (kind == POP3_RD_END) {
+                    o += (size_t)snprintf(out + o, sizeof out - o, "E");
+                    if (!expected++) pop3_reader_expect(r, false);
+                }
+            }
+        }
+        if (strcmp(out, "+[2 messages]L[1 120]L[.x]E-[no]") != 0)
+            fail_msg("split at %zu: %s", k, out);
+        pop3_reader_free(r);
+    }
+}
+
 static void test_reader_status_too_long(void **state)
 {
     (void)state;
@@ -342,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_reply_format),
         cmocka_unit_test(test_stuff_and_uidl),
         cmocka_unit_test(test_reader),
+        cmocka_unit_test(test_reader_every_split),
         cmocka_unit_test(test_reader_status_too_long),
         cmocka_unit_test(test_names),
     };

@@ -30,7 +30,9 @@ static void logf_(struct crun *r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    r->log_len += (size_t)vsnprintf(r->log + r->log_len, sizeof r->log - r->log_len, fmt, ap);
+    size_t room = sizeof r->log - r->log_len;
+    size_t n = (size_t)vsnprintf(r->log + r->log_len, room, fmt, ap);
+    r->log_len += n < room ? n : room - 1; /* full: the rest is cut */
     va_end(ap);
 }
 
@@ -47,6 +49,10 @@ static void cpump(struct crun *r)
         }
         switch (k) {
         case POP3_CLI_SEND:
+            /* RFC 2449 4: a command line is at most 255 octets with CRLF */
+            assert_true(ev.out_len <= POP3_MAX_CMD_LINE);
+            assert_memory_equal(ev.out + ev.out_len - 2, "\r\n", 2);
+            if (r->sent_len + ev.out_len >= sizeof r->sent) r->sent_len = 0;
             assert_true(r->sent_len + ev.out_len < sizeof r->sent);
             memcpy(r->sent + r->sent_len, ev.out, ev.out_len);
             r->sent_len += ev.out_len;
@@ -62,9 +68,10 @@ static void cpump(struct crun *r)
             break;
         case POP3_CLI_MESSAGE:
             logf_(r, "MSG %zu %s %zu\n", ev.msg, ev.uidl, ev.data_len);
-            assert_true(r->nmsgs < 8 && ev.data_len < sizeof r->msgs[0]);
-            memcpy(r->msgs[r->nmsgs], ev.data, ev.data_len);
-            r->msgs[r->nmsgs++][ev.data_len] = 0;
+            if (r->nmsgs < 8 && ev.data_len < sizeof r->msgs[0]) {
+                memcpy(r->msgs[r->nmsgs], ev.data, ev.data_len);
+                r->msgs[r->nmsgs++][ev.data_len] = 0;
+            }
             break;
         case POP3_CLI_SKIPPED:
             logf_(r, "SKIP %zu %s: %.*s\n", ev.msg, ev.uidl, (int)ev.text_len, ev.text);
@@ -460,6 +467,69 @@ static void test_leave_copy_never_downloads_twice(void **state)
     assert_true(u->msg[0].present && u->msg[1].present && u->msg[2].present);
 }
 
+/* Seeded noise from the "server": status lines, listing lines, dots and
+ * garbage in random chunks, in every mode. The client must only ever send
+ * well-formed commands (cpump() checks each), end DONE or FAILED or still
+ * be waiting, and keep the sanitizers quiet. */
+static uint32_t rng_state;
+
+static uint32_t rnd(void)
+{
+    rng_state ^= rng_state << 13; /* xorshift32: deterministic, seeded */
+    rng_state ^= rng_state >> 17;
+    rng_state ^= rng_state << 5;
+    return rng_state;
+}
+
+static void test_noise(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {
+        "+OK", "+OK <1.2@x>", "+OK 2 20", "+OK 0 0", "-ERR no", "-ERR [IN-USE] busy", ".", "..",
+        "1 u1", "2 u2", "1 10", "x", "", "+OK 999999999999 1", "-ERR [AUTH]", "+OK [", "hello",
+    };
+    rng_state = 0x9E3779B9u;
+    for (int session = 0; session < 300; session++) {
+        struct pop3_client_config cfg = base_cfg();
+        cfg.apop = session & 1;
+        cfg.stls = session & 2;
+        cfg.mode = session & 4 ? POP3_CLIENT_LEAVE_COPY : POP3_CLIENT_DOWNLOAD_DELETE;
+        cfg.use_list = session & 8;
+        cfg.max_message = 64;
+        char ids[4][POP3_MAX_UIDL + 1];
+        struct pop3_uidl_set seen;
+        pop3_uidl_set_init(&seen, ids, 4);
+        struct crun *r = calloc(1, sizeof *r);
+        r->c = pop3_client_new(&cfg, &seen);
+        char in[2048];
+        size_t n = 0;
+        while (n < 1500) {
+            if (rnd() % 8) {
+                n += (size_t)snprintf(in + n, sizeof in - n, "%s\r\n",
+                                      lines[rnd() % (sizeof lines / sizeof lines[0])]);
+            } else {
+                size_t k = rnd() % 30;
+                for (size_t i = 0; i < k; i++) in[n++] = (char)(rnd() & 0xff);
+            }
+        }
+        size_t off = 0;
+        while (off < n && !r->err) {
+            size_t chunk = 1 + rnd() % 64;
+            if (chunk > n - off) chunk = n - off;
+            cfeed(r, in + off, chunk, FEED_WHOLE);
+            off += chunk;
+            r->log_len = 0;
+        }
+        if (session % 3 == 0) pop3_client_closed(r->c);
+        cpump(r);
+        enum pop3_client_state st = pop3_client_state(r->c);
+        assert_true(st < POP3_CLIENT_STATE_COUNT);
+        if (session % 3 == 0) assert_true(st == POP3_CLIENT_DONE || st == POP3_CLIENT_FAILED);
+        pop3_client_free(r->c);
+        free(r);
+    }
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -478,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_uidl_set),
         cmocka_unit_test(test_download_and_delete_pass),
         cmocka_unit_test(test_leave_copy_never_downloads_twice),
+        cmocka_unit_test(test_noise),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests_name("pop3_client", tests, NULL, NULL);

@@ -23,8 +23,9 @@ struct run {
 
 static void tracef(struct run *r, const char *fmt, const char *a, size_t alen)
 {
-    r->trace_len += (size_t)snprintf(r->trace + r->trace_len, sizeof r->trace - r->trace_len,
-                                     fmt, (int)alen, a);
+    size_t room = sizeof r->trace - r->trace_len;
+    size_t n = (size_t)snprintf(r->trace + r->trace_len, room, fmt, (int)alen, a);
+    r->trace_len += n < room ? n : room - 1; /* full: the rest is cut */
 }
 
 static void pump(struct run *r)
@@ -44,7 +45,13 @@ static void pump(struct run *r)
             memcpy(r->out + r->out_len, ev.out, ev.out_len);
             r->out_len += ev.out_len;
             r->out[r->out_len] = 0;
-            if (k == POP3_SRV_REPLY) tracef(r, "S %.*s\n", ev.out, ev.out_len - 2);
+            if (k == POP3_SRV_REPLY) {
+                /* RFC 1939 3, RFC 2449 4: a status line, CRLF, <= 512 */
+                assert_true(ev.out_len <= POP3_MAX_RESP_LINE);
+                assert_true(memcmp(ev.out, "+OK", 3) == 0 || memcmp(ev.out, "-ERR", 4) == 0);
+                assert_memory_equal(ev.out + ev.out_len - 2, "\r\n", 2);
+                tracef(r, "S %.*s\n", ev.out, ev.out_len - 2);
+            }
             else if (ev.out_len > r->max_data) r->max_data = ev.out_len;
             break;
         case POP3_SRV_STATE:
@@ -522,6 +529,68 @@ static void test_stls(void **state)
     finish(r);
 }
 
+/* Seeded noise: verbs, numbers, garbage bytes, overlong runs, in random
+ * chunks. Every reply must stay a well-formed status line of at most 512
+ * octets (pump() checks each), and the sanitizers must stay quiet. */
+static uint32_t rng_state;
+
+static uint32_t rnd(void)
+{
+    rng_state ^= rng_state << 13; /* xorshift32: deterministic, seeded */
+    rng_state ^= rng_state >> 17;
+    rng_state ^= rng_state << 5;
+    return rng_state;
+}
+
+static void test_noise(void **state)
+{
+    (void)state;
+    static const char *const words[] = {
+        "USER mrose", "PASS secret", "APOP mrose x", "STAT", "LIST", "LIST 1", "RETR 1", "RETR 2",
+        "DELE 1", "DELE 2", "TOP 1 1", "UIDL", "UIDL 1", "RSET", "NOOP", "CAPA", "STLS", "QUIT",
+        "", " ", "RETR 99999999999", "\x01\x02", "\xff\xfe", "LIST  ", ".",
+    };
+    rng_state = 0x2545F491u;
+    for (int session = 0; session < 300; session++) {
+        struct pop3_server_config cfg = rfc_config();
+        cfg.stls = session % 2;
+        struct run *r = start(&cfg);
+        char in[2048];
+        size_t n = 0;
+        while (n < 1500) {
+            uint32_t x = rnd() % 10;
+            if (x < 7) {
+                const char *w = words[rnd() % (sizeof words / sizeof words[0])];
+                n += (size_t)snprintf(in + n, sizeof in - n, "%s\r\n", w);
+            } else if (x < 9) {
+                size_t k = rnd() % 40;
+                for (size_t i = 0; i < k; i++) in[n++] = (char)(rnd() & 0xff);
+            } else {
+                size_t k = 200 + rnd() % 200; /* often over the line limit */
+                for (size_t i = 0; i < k; i++) in[n++] = 'a';
+            }
+        }
+        size_t off = 0;
+        while (off < n) {
+            pump(r);
+            size_t chunk = 1 + rnd() % 64;
+            if (chunk > n - off) chunk = n - off;
+            off += pop3_server_feed(r->s, in + off, chunk);
+            if (r->out_len > 16384 || r->trace_len > 4096) clear(r);
+        }
+        pump(r);
+        if (session % 3 == 0) {
+            pop3_server_closed(r->s);
+            pump(r);
+        }
+        /* the lock is never left held by a finished session */
+        pop3_server_free(r->s);
+        r->s = NULL;
+        assert_false(r->drop.user[0].locked || r->drop.user[1].locked);
+        free(r);
+    }
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -543,6 +612,7 @@ int main(void)
         cmocka_unit_test(test_bodies),
         cmocka_unit_test(test_big_message_chunks),
         cmocka_unit_test(test_stls),
+        cmocka_unit_test(test_noise),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests_name("pop3_server", tests, NULL, NULL);
