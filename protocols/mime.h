@@ -6,8 +6,12 @@
  * mime_parse() takes a complete message buffer and never reads outside it.
  * A malformed structure is not an error that stops the walk: a multipart
  * without a usable boundary is taken as text/plain (RFC 2045 5.2), a missing
- * close delimiter ends the last part at the end of its parent, depth and
- * part limits stop splitting there; the tree is always complete and usable,
+ * close delimiter ends the last part at the end of its parent, a composite
+ * part past MIME_MAX_DEPTH becomes an application/octet-stream leaf, parts
+ * past MIME_MAX_PARTS are not listed, a message/rfc822 part in base64 or
+ * quoted-printable (forbidden by RFC 2046 5.2.1) stays a leaf, and a part
+ * whose header does not parse keeps the fields before the bad line and ends
+ * its header at the first empty line; the tree is always complete and usable,
  * and the return value names the first problem met so a lesson can show it.
  *
  * One return contract for every function returning enum mime_err: MIME_OK,
@@ -61,13 +65,17 @@ struct mime_ctype {
 
 /* Parses a Content-Type value, "text/plain; charset=\"utf-8\"" (folded or
  * not, comments skipped). Returns MIME_OK, or MIME_ERR_SYNTAX,
- * _TOO_MANY_PARAMS, _TOO_LONG, _UNTERMINATED_QUOTE; on an error out holds
- * the defaults text/plain; charset=us-ascii (RFC 2045 5.2 asks for them when
- * the field is invalid). */
+ * _TOO_MANY_PARAMS, _TOO_LONG, _UNTERMINATED_QUOTE. On MIME_ERR_TOO_MANY_PARAMS
+ * out holds the type and the first MIME_MAX_PARAMS parameters; on any other
+ * error the defaults text/plain; charset=us-ascii (RFC 2045 5.2 asks for
+ * them when the field is invalid). A trailing ';' is accepted. RFC 2231
+ * parameter continuations and charsets are not decoded ("name*0" is kept
+ * as a parameter of that name). */
 enum mime_err mime_ctype_parse(const char *s, size_t n, struct mime_ctype *out);
 
 /* Parses a Content-Disposition value, "attachment; filename=a.txt" (RFC
- * 2183). Returns as mime_ctype_parse; on an error out is empty (type ""). */
+ * 2183). Returns as mime_ctype_parse; on an error other than
+ * MIME_ERR_TOO_MANY_PARAMS out is empty (type ""). */
 enum mime_err mime_disposition_parse(const char *s, size_t n, struct mime_ctype *out);
 
 /* The value of parameter name (ASCII case ignored) or NULL; borrowed from ct. */
