@@ -119,6 +119,14 @@ static const struct {
     {"AUTH plain with initial", "AUTH plain AHRpbQB0YW5zdGFhZnRhbnN0YWFm", SMTP_AUTH, "", "", 0, 0, 0, 0, 0, 0, "", SMTP_AUTH_PLAIN, 1, "AHRpbQB0YW5zdGFhZnRhbnN0YWFm", "AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm\r\n"},
     {"AUTH LOGIN empty initial", "AUTH LOGIN =", SMTP_AUTH, "", "", 0, 0, 0, 0, 0, 0, "", SMTP_AUTH_LOGIN, 1, "", "AUTH LOGIN =\r\n"},
     {"auth login user", "auth login dGlt", SMTP_AUTH, "", "", 0, 0, 0, 0, 0, 0, "", SMTP_AUTH_LOGIN, 1, "dGlt", "AUTH LOGIN dGlt\r\n"},
+    /* Lines captured from real clients (Python 3.11 smtplib, curl 7.88). */
+    {"smtplib ehlo literal", "ehlo [127.0.0.1]", SMTP_EHLO, "[127.0.0.1]", "", 0, 0, 0, 0, 0, 0, "", 0, 0, "", "EHLO [127.0.0.1]\r\n"},
+    {"smtplib AUTH PLAIN", "AUTH PLAIN AHRpbQB0YW5zdGFhZg==", SMTP_AUTH, "", "", 0, 0, 0, 0, 0, 0, "", SMTP_AUTH_PLAIN, 1, "AHRpbQB0YW5zdGFhZg==", "AUTH PLAIN AHRpbQB0YW5zdGFhZg==\r\n"},
+    {"smtplib mail", "mail FROM:<alice@example.com> size=18 BODY=8BITMIME", SMTP_MAIL, "", "alice@example.com", 5, 0, 0, 1, 18, SMTP_BODY_8BITMIME, "", 0, 0, "", "MAIL FROM:<alice@example.com> SIZE=18 BODY=8BITMIME\r\n"},
+    {"smtplib rcpt quoted", "rcpt TO:<\"john smith\"@example.net>", SMTP_RCPT, "", "\"john smith\"@example.net", 12, 0, 0, 0, 0, 0, "", 0, 0, "", "RCPT TO:<\"john smith\"@example.net>\r\n"},
+    {"smtplib vrfy", "vrfy bob", SMTP_VRFY, "", "", 0, 0, 0, 0, 0, 0, "bob", 0, 0, "", "VRFY bob\r\n"},
+    {"curl AUTH LOGIN", "AUTH LOGIN", SMTP_AUTH, "", "", 0, 0, 0, 0, 0, 0, "", SMTP_AUTH_LOGIN, 0, "", "AUTH LOGIN\r\n"},
+    {"curl EHLO", "EHLO client.example.com", SMTP_EHLO, "client.example.com", "", 0, 0, 0, 0, 0, 0, "", 0, 0, "", "EHLO client.example.com\r\n"},
 };
 
 static void test_good_commands_round_trip(void **state)
@@ -389,6 +397,11 @@ static void test_auth_response(void **state)
     assert_int_equal(smtp_parse_auth_response("dGlt!", 5, out, sizeof out), SMTP_ERR_AUTH_BASE64);
     assert_int_equal(smtp_parse_auth_response("dGl", 3, out, sizeof out), SMTP_ERR_AUTH_BASE64);
     assert_int_equal(smtp_parse_auth_response("dGlt", 4, out, 2), SMTP_ERR_NO_SPACE);
+    /* curl's AUTH LOGIN password and AUTH PLAIN response lines. */
+    assert_int_equal(smtp_parse_auth_response("cHc=", 4, out, sizeof out), 2);
+    assert_memory_equal(out, "pw", 2);
+    assert_int_equal(smtp_parse_auth_response("AHRpbQBwdw==", 12, out, sizeof out), 7);
+    assert_memory_equal(out, "\0tim\0pw", 7);
 }
 
 /* ---- reply lines ---------------------------------------------------------- */

@@ -48,6 +48,7 @@ static const struct {
     {"LF . LF defused", "a\n.\nb", "a\r\n..\r\nb\r\n.\r\n"},
     {"empty lines kept", "a\r\n\r\n", "a\r\n\r\n.\r\n"},
     {"CRLF . CRLF inside", "\r\n.\r\n", "\r\n..\r\n.\r\n"},
+    {"smtplib's bare-LF message made safe", "hi\n.\n..x\r\n.", "hi\r\n..\r\n...x\r\n..\r\n.\r\n"},
 };
 
 static void test_stuffer(void **state)
@@ -163,6 +164,12 @@ static const struct {
     {"CRLF.LF does not end", "a\r\n.\nb\r\n.\r\n", "a\r\n.\nb\r\n", true, SMTP_ERR_DATA_BARE_LF, ""},
     {"CR.CRLF does not end", "a\r.\r\nb\r\n.\r\n", "a\r.\r\nb\r\n", true, 0, ""},
     {"bare LF at the end", "a\n.\r\n", "a\n.\r\n", false, SMTP_ERR_DATA_BARE_LF, ""},
+    /* What Python 3.11 smtplib sent for a bytes message with bare LFs: it
+     * stuffs after LF too and leaves the LFs bare, so the message is
+     * refused (and ends only at the real CRLF . CRLF). */
+    {"smtplib bytes with bare LF", "Subject: x\r\n\r\nhi\n..\n...x\r\n..\r\n.\r\n",
+     "Subject: x\r\n\r\nhi\n.\n..x\r\n.\r\n", true, SMTP_ERR_DATA_BARE_LF, ""},
+    {"curl stuffed line", "Subject: y\r\n\r\n..hello\r\n.\r\n", "Subject: y\r\n\r\n.hello\r\n", true, 0, ""},
 };
 
 static void check_read(const char *name, const char *how, const struct read_result *r,
