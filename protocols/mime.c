@@ -27,6 +27,17 @@ const char *mime_strerror(enum mime_err e)
     return err_names[e];
 }
 
+const char *mime_kind_name(enum mime_kind k)
+{
+    static const char *const names[MIME_KIND_COUNT] = {
+        [MIME_KIND_SINGLE] = "SINGLE",
+        [MIME_KIND_MULTIPART] = "MULTIPART",
+        [MIME_KIND_MESSAGE] = "MESSAGE",
+    };
+    if ((int)k < 0 || k >= MIME_KIND_COUNT) return "?";
+    return names[k];
+}
+
 /* ------------------------------------------------------------------ */
 /* Content-Type and Content-Disposition values (RFC 2045 5.1, 2183 2)   */
 

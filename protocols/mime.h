@@ -88,6 +88,9 @@ enum mime_kind {
     MIME_KIND_COUNT
 };
 
+/* "SINGLE", "MULTIPART", "MESSAGE"; "?" out of range. */
+const char *mime_kind_name(enum mime_kind k);
+
 /* One entity. Offsets are into the buffer given to mime_parse. */
 struct mime_part {
     enum mime_kind kind;

@@ -597,6 +597,17 @@ enum msg_err msg_addr_parse(const char *s, size_t n, struct msg_addr *out)
     return l.i == n ? MSG_OK : MSG_ERR_SYNTAX;
 }
 
+const char *msg_addr_kind_name(enum msg_addr_kind k)
+{
+    static const char *const names[MSG_ADDR_KIND_COUNT] = {
+        [MSG_ADDR_MAILBOX] = "MAILBOX",
+        [MSG_ADDR_GROUP_START] = "GROUP_START",
+        [MSG_ADDR_GROUP_END] = "GROUP_END",
+    };
+    if ((int)k < 0 || k >= MSG_ADDR_KIND_COUNT) return "?";
+    return names[k];
+}
+
 static enum msg_err add(struct msg_addr_list *out, const struct msg_addr *a)
 {
     if (out->n == MSG_MAX_ADDRS) return MSG_ERR_TOO_MANY_ADDRS;

@@ -157,6 +157,9 @@ enum msg_addr_kind {
     MSG_ADDR_KIND_COUNT
 };
 
+/* "MAILBOX", "GROUP_START", "GROUP_END"; "?" out of range. */
+const char *msg_addr_kind_name(enum msg_addr_kind k);
+
 struct msg_addr {
     enum msg_addr_kind kind;
     char display[MSG_MAX_PHRASE]; /* unquoted, quoted-pairs resolved, comments dropped, runs of WSP

@@ -300,6 +300,28 @@ static void test_walk(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* A tree is complete and consistent, its offsets inside msg[0..len). */
+static void check_tree(const struct mime_tree *t, size_t len)
+{
+    assert_true(mime_count(t) >= 1 && mime_count(t) <= MIME_MAX_PARTS);
+    for (size_t j = 0; j < mime_count(t); j++) {
+        const struct mime_part *q = mime_part(t, j);
+        assert_true(q->header_off + q->header_len == q->body_off);
+        assert_true(q->body_off + q->body_len <= len);
+        assert_true(q->parent < (int)j);
+        assert_true(q->depth < MIME_MAX_DEPTH);
+        if (q->kind == MIME_KIND_SINGLE) assert_int_equal(q->n_children, 0);
+        if (q->kind == MIME_KIND_MESSAGE) assert_true(q->n_children <= 1);
+        int c = q->first_child, kids = 0;
+        for (; c >= 0; c = mime_part(t, (size_t)c)->next_sibling) {
+            assert_int_equal(mime_part(t, (size_t)c)->parent, (int)j);
+            assert_int_equal(mime_part(t, (size_t)c)->depth, q->depth + 1);
+            kids++;
+        }
+        assert_int_equal(kids, q->n_children);
+    }
+}
+
 /* Every truncation of every message: a complete, consistent tree whose
  * offsets stay inside the prefix. */
 static void test_walk_truncations(void **state)
@@ -312,20 +334,7 @@ static void test_walk_truncations(void **state)
         for (size_t k = 0; k <= n; k++) {
             char *p = dup_exact(walk_cases[i].in, k);
             assert_true(mime_parse(t, p, k) < MIME_ERR_COUNT);
-            assert_true(mime_count(t) >= 1);
-            for (size_t j = 0; j < mime_count(t); j++) {
-                const struct mime_part *q = mime_part(t, j);
-                assert_true(q->header_off + q->header_len == q->body_off);
-                assert_true(q->body_off + q->body_len <= k);
-                assert_true(q->parent < (int)j);
-                if (q->kind == MIME_KIND_SINGLE) assert_int_equal(q->n_children, 0);
-                int c = q->first_child, kids = 0;
-                for (; c >= 0; c = mime_part(t, (size_t)c)->next_sibling) {
-                    assert_int_equal(mime_part(t, (size_t)c)->parent, (int)j);
-                    kids++;
-                }
-                assert_int_equal(kids, q->n_children);
-            }
+            check_tree(t, k);
             free(p);
         }
     }
@@ -423,6 +432,54 @@ static void test_limits(void **state)
     mime_free(t);
 }
 
+/* Seeded noise built from structural fragments: whatever the nesting,
+ * the tree stays consistent and inside the buffer. Fixed seed. */
+static uint32_t noise(uint32_t *s)
+{
+    *s = *s * 1103515245u + 12345u;
+    return *s >> 8;
+}
+
+static void test_noise(void **state)
+{
+    (void)state;
+    static const char *const frags[] = {
+        "Content-Type: multipart/mixed; boundary=b\r\n", "Content-Type: multipart/digest; boundary=c\r\n",
+        "Content-Type: message/rfc822\r\n", "Content-Transfer-Encoding: base64\r\n", "--b\r\n", "--b--\r\n",
+        "--c\r\n", "--c--\r\n", "\r\n", "\n", "x\r\n", "Subject: s\r\n", "no colon\r\n", " fold\r\n",
+        "Content-Type: text/plain; charset=\"utf", "--b", "\r",
+    };
+    struct mime_tree *t = mime_new();
+    assert_non_null(t);
+    uint32_t seed = 2046;
+    for (int round = 0; round < 4000; round++) {
+        char buf[1200];
+        size_t n = 0, parts = noise(&seed) % 40;
+        for (size_t k = 0; k < parts; k++) {
+            const char *f = frags[noise(&seed) % N_ELEM(frags)];
+            size_t fl = strlen(f);
+            if (n + fl < sizeof buf) {
+                memcpy(buf + n, f, fl);
+                n += fl;
+            }
+        }
+        char *p = dup_exact(buf, n);
+        assert_true(mime_parse(t, p, n) < MIME_ERR_COUNT);
+        check_tree(t, n);
+        free(p);
+    }
+    mime_free(t);
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    assert_string_equal(mime_kind_name(MIME_KIND_SINGLE), "SINGLE");
+    assert_string_equal(mime_kind_name(MIME_KIND_MULTIPART), "MULTIPART");
+    assert_string_equal(mime_kind_name(MIME_KIND_MESSAGE), "MESSAGE");
+    assert_string_equal(mime_kind_name(MIME_KIND_COUNT), "?");
+}
+
 static void test_strerror(void **state)
 {
     (void)state;
@@ -442,6 +499,8 @@ int main(void)
         cmocka_unit_test(test_walk_truncations),
         cmocka_unit_test(test_part_fields),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_noise),
+        cmocka_unit_test(test_names),
         cmocka_unit_test(test_strerror),
     };
     return cmocka_run_group_tests_name("mime", tests, NULL, NULL);
