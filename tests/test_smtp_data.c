@@ -345,6 +345,95 @@ static void test_stuff_then_read(void **state)
     }
 }
 
+/* ---- random messages -------------------------------------------------------- */
+
+static uint32_t rng_state;
+static uint32_t rnd(void) /* xorshift32, fixed seeds: runs repeat */
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 17;
+    rng_state ^= rng_state << 5;
+    return rng_state;
+}
+
+/* The message a stuffer sends, un-stuffed: lone CR or LF made CRLF, and a
+ * final CRLF added when missing. */
+static size_t normalise(const char *in, size_t n, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (in[i] == '\r') {
+            out[o++] = '\r';
+            out[o++] = '\n';
+            if (i + 1 < n && in[i + 1] == '\n') i++;
+        } else if (in[i] == '\n') {
+            out[o++] = '\r';
+            out[o++] = '\n';
+        } else {
+            out[o++] = in[i];
+        }
+    }
+    if (o > 0 && !(o >= 2 && out[o - 2] == '\r' && out[o - 1] == '\n')) {
+        out[o++] = '\r';
+        out[o++] = '\n';
+    }
+    return o;
+}
+
+/* Random messages of dots, CRs, LFs and letters: stuffed, then read back
+ * in random chunks, they come back normalised and the end is found exactly
+ * at the stuffer's terminator. */
+static void test_random_round_trips(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "..\r\n\nab";
+    rng_state = 4552;
+    for (int iter = 0; iter < 2000; iter++) {
+        char msg[64], wire[160], want[160];
+        size_t n = rnd() % sizeof msg;
+        for (size_t i = 0; i < n; i++) msg[i] = alphabet[rnd() % (sizeof alphabet - 1)];
+        size_t w = stuff(msg, n, (rnd() % 2) ? FEED_WHOLE : FEED_BYTEWISE, 2 + rnd() % 8, wire);
+        memcpy(wire + w, "QUIT\r\n", 6);
+        size_t cuts[3];
+        for (size_t k = 0; k < 3; k++) cuts[k] = rnd() % (w + 7);
+        for (size_t k = 1; k < 3; k++) /* ascending */
+            for (size_t j = k; j > 0 && cuts[j - 1] > cuts[j]; j--) {
+                size_t t = cuts[j];
+                cuts[j] = cuts[j - 1];
+                cuts[j - 1] = t;
+            }
+        struct read_result r;
+        read_data(wire, w + 6, cuts, 3, false, &r);
+        size_t wn = normalise(msg, n, want);
+        want[wn] = '\0';
+        check_read("random", "chunks", &r, want, true, 0, "QUIT\r\n");
+        free(r.text);
+    }
+}
+
+/* Random wire bytes straight into the reader: whole and bytewise agree on
+ * every byte, the end and the verdict. */
+static void test_random_wire_whole_equals_bytewise(void **state)
+{
+    (void)state;
+    static const char alphabet[] = ".\r\nx";
+    rng_state = 2023;
+    for (int iter = 0; iter < 3000; iter++) {
+        char wire[48];
+        size_t n = rnd() % sizeof wire;
+        for (size_t i = 0; i < n; i++) wire[i] = alphabet[rnd() % (sizeof alphabet - 1)];
+        struct read_result a, b;
+        read_data(wire, n, NULL, 0, false, &a);
+        read_data(wire, n, NULL, 0, true, &b);
+        if (a.len != b.len || memcmp(a.text, b.text, a.len) != 0 || a.ended != b.ended ||
+            a.status != b.status || a.rest_len != b.rest_len ||
+            memcmp(a.rest, b.rest, a.rest_len) != 0)
+            fail_msg("random wire %d differs whole vs bytewise", iter);
+        free(a.text);
+        free(b.text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +444,8 @@ int main(void)
         cmocka_unit_test(test_reader_long_lines),
         cmocka_unit_test(test_reader_reset_reads_next_message),
         cmocka_unit_test(test_stuff_then_read),
+        cmocka_unit_test(test_random_round_trips),
+        cmocka_unit_test(test_random_wire_whole_equals_bytewise),
     };
     return cmocka_run_group_tests_name("smtp_data", tests, NULL, NULL);
 }
