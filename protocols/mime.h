@@ -108,8 +108,10 @@ struct mime_part {
                                        belongs to the next delimiter (RFC 2046 5.1.1) */
     size_t body_lines;              /* lines in the body (a last line without CRLF counts); IMAP
                                        sends it for text/... and message/rfc822 */
-    struct mime_ctype ctype;        /* defaults applied: text/plain; charset=us-ascii, or
-                                       message/rfc822 inside multipart/digest (RFC 2046 5.1.5) */
+    struct mime_ctype ctype;        /* as given; when absent or invalid the default text/plain;
+                                       charset=us-ascii (RFC 2045 5.2), or message/rfc822 inside
+                                       multipart/digest (RFC 2046 5.1.5). A given text/... without
+                                       charset is left so: RFC 2046 4.1.2's us-ascii is implied */
     char encoding[MIME_MAX_TOKEN];  /* Content-Transfer-Encoding upper-cased, "7BIT" by default (2045 6.1) */
     char id[MIME_MAX_FIELD];        /* Content-ID unfolded, "" when absent */
     char description[MIME_MAX_FIELD]; /* Content-Description unfolded (RFC 2047 words left encoded), "" when absent */
@@ -119,7 +121,14 @@ struct mime_part {
     enum mime_err problem;          /* MIME_OK, or what went wrong with this entity and its fallback */
 };
 
-struct mime_tree; /* opaque: up to MIME_MAX_PARTS parts (about 300 KiB, so heap-allocated) */
+/* How IMAP's BODY[section] maps onto entities (RFC 3501 6.4.5):
+ *   BODY[HEADER], BODY[TEXT]      entity 0's header and body ranges
+ *   BODY[n], BODY[n.MIME]         entity with section n: its body, its header
+ *   BODY[n.HEADER], BODY[n.TEXT]  n is message/rfc822: its one child's header
+ *                                 and body (the child is the encapsulated
+ *                                 message; give its header range to
+ *                                 msg_parse_header for the ENVELOPE) */
+struct mime_tree; /* opaque: MIME_MAX_PARTS parts, about 430 KiB, so heap-allocated */
 
 /* A new, empty tree, or NULL when memory is exhausted. */
 struct mime_tree *mime_new(void);

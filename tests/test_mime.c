@@ -396,6 +396,43 @@ static void test_part_fields(void **state)
     mime_free(NULL);
 }
 
+/* The section lookups IMAP makes on a nested message (RFC 3501 6.4.5). */
+static void test_sections(void **state)
+{
+    (void)state;
+    struct mime_tree *t = mime_new();
+    const char *m = NESTED;
+    assert_int_equal(mime_parse(t, m, strlen(m)), MIME_OK);
+    assert_int_equal(mime_count(t), 10);
+    /* "3" names the message/rfc822 part first; its child shares the number */
+    int i = mime_find_section(t, "3");
+    const struct mime_part *p = mime_part(t, (size_t)i);
+    assert_int_equal(p->kind, MIME_KIND_MESSAGE);
+    assert_int_equal(p->n_children, 1);
+    const struct mime_part *inner = mime_part(t, (size_t)p->first_child);
+    assert_int_equal(inner->kind, MIME_KIND_MULTIPART);
+    assert_string_equal(inner->section, "3");
+    /* BODY[3.HEADER] is the encapsulated message's header */
+    assert_bytes("Subject: inner multi\r\nContent-Type: multipart/mixed; boundary=b3\r\n\r\n",
+                 m + inner->header_off, inner->header_len);
+    p = mime_part(t, (size_t)mime_find_section(t, "3.2"));
+    assert_bytes("y", m + p->body_off, p->body_len);
+    assert_int_equal(p->depth, 3);
+    /* BODY[2.TEXT] and BODY[2.1] of a message/rfc822 with a text body */
+    i = mime_find_section(t, "2");
+    p = mime_part(t, (size_t)i);
+    const struct mime_part *c = mime_part(t, (size_t)p->first_child);
+    assert_string_equal(c->section, "2.1");
+    assert_bytes("one\r\ntwo", m + c->body_off, c->body_len);
+    assert_bytes("Subject: inner text\r\n\r\none\r\ntwo", m + p->body_off, p->body_len);
+    /* BODY[1.2.MIME] */
+    p = mime_part(t, (size_t)mime_find_section(t, "1.2"));
+    assert_bytes("Content-Type: text/html\r\n\r\n", m + p->header_off, p->header_len);
+    assert_null(mime_param_get(&p->ctype, "charset")); /* given fields are not completed */
+    assert_int_equal(mime_find_section(t, "1.3"), -1);
+    mime_free(t);
+}
+
 /* MIME_MAX_DEPTH levels of nesting and MIME_MAX_PARTS entities. */
 static void test_limits(void **state)
 {
@@ -498,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_walk),
         cmocka_unit_test(test_walk_truncations),
         cmocka_unit_test(test_part_fields),
+        cmocka_unit_test(test_sections),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_noise),
         cmocka_unit_test(test_names),
