@@ -4,6 +4,7 @@
 
 #include "protocols/common.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ---- tables -------------------------------------------------------------- */
@@ -846,4 +847,244 @@ enum dns_tcp_status dns_tcp_next(struct dns_tcp_reader *r, const uint8_t **msg, 
     default:
         return DNS_TCP_NEED_MORE;
     }
+}
+
+/* ---- presentation ------------------------------------------------------------ */
+
+/* Appends to a bounded text buffer; once something does not fit, `full` is
+ * set and later appends are ignored, so callers check once at the end. */
+struct text {
+    char *out;
+    size_t cap, len;
+    int full;
+};
+
+static void tput(struct text *t, const char *s, size_t n)
+{
+    if (t->full)
+        return;
+    if (t->cap == 0 || t->len + n + 1 > t->cap) {
+        size_t room = t->cap > t->len + 1 ? t->cap - t->len - 1 : 0;
+        if (room > n)
+            room = n;
+        if (room)
+            memcpy(t->out + t->len, s, room);
+        t->len += room;
+        t->full = 1;
+    } else {
+        memcpy(t->out + t->len, s, n);
+        t->len += n;
+    }
+    if (t->cap)
+        t->out[t->len] = '\0';
+}
+
+static void tstr(struct text *t, const char *s) { tput(t, s, strlen(s)); }
+
+static void tnum(struct text *t, unsigned long v)
+{
+    char tmp[24];
+    int n = snprintf(tmp, sizeof tmp, "%lu", v);
+    tput(t, tmp, (size_t)n);
+}
+
+static void tname(struct text *t, const struct dns_name *n)
+{
+    char tmp[DNS_NAME_TEXT_MAX];
+    if (dns_name_to_text(n, tmp, sizeof tmp) != DNS_OK)
+        strcpy(tmp, "(bad name)");
+    tstr(t, tmp);
+}
+
+/* RFC 3597 5: a type without a mnemonic is written TYPEn. */
+static void ttype(struct text *t, unsigned type)
+{
+    const char *name = dns_type_name(type);
+    if (name) {
+        tstr(t, name);
+    } else {
+        tstr(t, "TYPE");
+        tnum(t, type);
+    }
+}
+
+/* RFC 1035 5.1: a character-string in quotes, '"' and '\\' escaped, bytes
+ * outside the printable range as \DDD (what dig prints). */
+static void tquoted(struct text *t, const uint8_t *s, size_t n)
+{
+    tput(t, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        char tmp[5];
+        uint8_t c = s[i];
+        if (c < 0x20 || c > 0x7e) {
+            snprintf(tmp, sizeof tmp, "\\%03u", (unsigned)c);
+            tput(t, tmp, 4);
+        } else if (c == '"' || c == '\\') {
+            tmp[0] = '\\';
+            tmp[1] = (char)c;
+            tput(t, tmp, 2);
+        } else {
+            tput(t, (const char *)&c, 1);
+        }
+    }
+    tput(t, "\"", 1);
+}
+
+static void trdata(struct text *t, const struct dns_rr *rr)
+{
+    char tmp[64];
+    switch (rr->type) {
+    case DNS_TYPE_A:
+        snprintf(tmp, sizeof tmp, "%u.%u.%u.%u", rr->rd.a[0], rr->rd.a[1], rr->rd.a[2],
+                 rr->rd.a[3]);
+        tstr(t, tmp);
+        return;
+    case DNS_TYPE_AAAA: {
+        /* RFC 5952 4: lower-case hex, no leading zeros, the longest run of
+         * two or more zero groups (the first of equal runs) as "::". */
+        unsigned g[8];
+        for (int i = 0; i < 8; i++)
+            g[i] = (unsigned)rr->rd.aaaa[2 * i] << 8 | rr->rd.aaaa[2 * i + 1];
+        int best = -1, bestlen = 1;
+        for (int i = 0; i < 8;) {
+            int j = i;
+            while (j < 8 && g[j] == 0)
+                j++;
+            if (j - i > bestlen) {
+                best = i;
+                bestlen = j - i;
+            }
+            i = j > i ? j : i + 1;
+        }
+        for (int i = 0; i < 8; i++) {
+            if (i == best) {
+                tstr(t, "::");
+                i += bestlen - 1;
+                continue;
+            }
+            if (i > 0 && i != best + bestlen)
+                tput(t, ":", 1);
+            snprintf(tmp, sizeof tmp, "%x", g[i]);
+            tstr(t, tmp);
+        }
+        return;
+    }
+    case DNS_TYPE_MX:
+        tnum(t, rr->rd.mx.preference);
+        tput(t, " ", 1);
+        tname(t, &rr->rd.mx.exchange);
+        return;
+    case DNS_TYPE_NS:
+    case DNS_TYPE_CNAME:
+    case DNS_TYPE_PTR:
+        tname(t, &rr->rd.target);
+        return;
+    case DNS_TYPE_SOA: {
+        const struct dns_soa *s = &rr->rd.soa;
+        tname(t, &s->mname);
+        tput(t, " ", 1);
+        tname(t, &s->rname);
+        snprintf(tmp, sizeof tmp, " %lu %lu %lu %lu %lu", (unsigned long)s->serial,
+                 (unsigned long)s->refresh, (unsigned long)s->retry, (unsigned long)s->expire,
+                 (unsigned long)s->minimum);
+        tstr(t, tmp);
+        return;
+    }
+    case DNS_TYPE_TXT: {
+        const uint8_t *s;
+        size_t n;
+        for (size_t i = 0; dns_txt_string(rr, i, &s, &n); i++) {
+            if (i)
+                tput(t, " ", 1);
+            tquoted(t, s, n);
+        }
+        return;
+    }
+    default:
+        /* RFC 3597 5: "\# length hex" for RDATA this codec keeps opaque. */
+        tstr(t, "\\# ");
+        tnum(t, rr->rd.raw.len);
+        if (rr->rd.raw.len)
+            tput(t, " ", 1);
+        for (size_t i = 0; i < rr->rd.raw.len; i++) {
+            snprintf(tmp, sizeof tmp, "%02x", rr->rd.raw.data[i]);
+            tput(t, tmp, 2);
+        }
+        return;
+    }
+}
+
+static void trr(struct text *t, const struct dns_rr *rr)
+{
+    tname(t, &rr->name);
+    tput(t, " ", 1);
+    tnum(t, rr->ttl);
+    if (rr->rclass == DNS_CLASS_IN) {
+        tstr(t, " IN ");
+    } else {
+        tstr(t, " CLASS");
+        tnum(t, rr->rclass);
+        tput(t, " ", 1);
+    }
+    ttype(t, rr->type);
+    tput(t, " ", 1);
+    trdata(t, rr);
+}
+
+int dns_rr_to_text(const struct dns_rr *rr, char *out, size_t cap)
+{
+    struct text t = {out, cap, 0, 0};
+    if (cap)
+        out[0] = '\0';
+    trr(&t, rr);
+    return t.full || cap == 0 ? DNS_ERR_NO_SPACE : DNS_OK;
+}
+
+int dns_msg_summary(const struct dns_msg *msg, char *out, size_t cap)
+{
+    struct text t = {out, cap, 0, 0};
+    if (cap)
+        out[0] = '\0';
+    if (!msg->h.qr) {
+        if (msg->qdcount == 0) {
+            tstr(&t, "(no question)");
+        } else {
+            const struct dns_question *q = &msg->qd[0];
+            tname(&t, &q->name);
+            if (q->qclass == DNS_CLASS_IN) {
+                tstr(&t, " IN ");
+            } else {
+                tstr(&t, " CLASS");
+                tnum(&t, q->qclass);
+                tput(&t, " ", 1);
+            }
+            ttype(&t, q->type);
+            tput(&t, "?", 1);
+        }
+    } else {
+        size_t n = msg->sec[DNS_ANSWER].count;
+        for (size_t i = 0; i < n && i < DNS_MAX_RR; i++) {
+            if (i)
+                tstr(&t, "; ");
+            trr(&t, &msg->sec[DNS_ANSWER].rr[i]);
+        }
+        if (msg->h.rcode != DNS_RCODE_NOERROR) {
+            if (n)
+                tstr(&t, "; ");
+            const char *name = dns_rcode_name(msg->h.rcode);
+            if (name) {
+                tstr(&t, name);
+            } else {
+                tstr(&t, "RCODE");
+                tnum(&t, msg->h.rcode);
+            }
+        } else if (n == 0) {
+            tstr(&t, "NODATA");
+        }
+    }
+    if (!t.full && cap)
+        return DNS_OK;
+    if (cap >= 4)
+        memcpy(out + cap - 4, "...", 4);
+    return DNS_ERR_NO_SPACE;
 }

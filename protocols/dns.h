@@ -299,6 +299,36 @@ size_t dns_tcp_feed(struct dns_tcp_reader *r, const uint8_t *in, size_t n);
  * DNS_TCP_ERROR. */
 enum dns_tcp_status dns_tcp_next(struct dns_tcp_reader *r, const uint8_t **msg, size_t *len);
 
+/* ---- presentation (dig's text form) ------------------------------------ */
+
+/* Room for any record dns_rr_to_text() writes: an owner name
+ * (DNS_NAME_TEXT_MAX) + TTL, class and type (under 40) + the longest RDATA
+ * text, a TXT of DNS_RDATA_MAX octets each as "\DDD" with quotes and spaces
+ * (under 2900; SOA's two names and five numbers need less). */
+#define DNS_RR_TEXT_MAX 4096
+
+/* Writes *rr as dig prints it, NUL-terminated, without a newline:
+ * "example.org. 3600 IN MX 10 mx1.example.org.", "example.org. 300 IN TXT
+ * \"v=spf1 -all\"", "x.example.org. 60 IN TYPE99 \\# 2 abcd" (RFC 3597 5
+ * for types and classes without a name, and for opaque RDATA). Class IN is
+ * "IN", others "CLASSn". Returns 0, or DNS_ERR_NO_SPACE when cap is too small
+ * (out then holds as much as fitted, NUL-terminated when cap > 0);
+ * DNS_RR_TEXT_MAX always suffices. */
+int dns_rr_to_text(const struct dns_rr *rr, char *out, size_t cap);
+
+/* A one-line summary of a message, NUL-terminated, for a trace or a log:
+ *   query (QR clear):         "example.org. IN MX?"
+ *   answer with records:      the answer records by dns_rr_to_text(), joined
+ *                             with "; "
+ *   NOERROR without answers:  "NODATA" (RFC 2308 2.2)
+ *   any other RCODE:          its name, "NXDOMAIN", "SERVFAIL" ("RCODE11" past
+ *                             the table), after "; " and the answer records
+ *                             when there are any (a CNAME before NXDOMAIN,
+ *                             RFC 6604)
+ * A query with no question is "(no question)". Returns 0, or DNS_ERR_NO_SPACE
+ * when the summary did not fit: out then ends in "..." (when cap >= 4). */
+int dns_msg_summary(const struct dns_msg *msg, char *out, size_t cap);
+
 /* ---- MX selection (RFC 5321 5.1, RFC 7505) ------------------------------- */
 
 #define DNS_MX_MAX DNS_MAX_RR /* targets: at most one per answer record */

@@ -826,6 +826,158 @@ static void test_tcp_framing(void **state)
     assert_int_equal(dns_tcp_write_len(two, 65536), DNS_ERR_MSG_TOO_LONG);
 }
 
+/* ---- presentation ------------------------------------------------------ */
+
+static void rr_a(struct dns_rr *rr) { memcpy(rr->rd.a, "\xc0\x00\x02\x19", 4); }
+static void rr_aaaa(struct dns_rr *rr)
+{
+    memcpy(rr->rd.aaaa, "\x20\x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x19", 16);
+}
+static void rr_aaaa_two_runs(struct dns_rr *rr)
+{
+    /* 2001:0:0:1:0:0:0:1: the longer zero run is the one shortened */
+    memcpy(rr->rd.aaaa, "\x20\x01\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01", 16);
+}
+static void rr_mx(struct dns_rr *rr)
+{
+    rr->rd.mx.preference = 10;
+    rr->rd.mx.exchange = name_of("mx1.example.org");
+}
+static void rr_null_mx(struct dns_rr *rr)
+{
+    rr->rd.mx.preference = 0;
+    rr->rd.mx.exchange = name_of(".");
+}
+static void rr_cname(struct dns_rr *rr) { rr->rd.target = name_of("mail.example.org"); }
+static void rr_soa(struct dns_rr *rr)
+{
+    rr->rd.soa.mname = name_of("ns1.example.org");
+    rr->rd.soa.rname = name_of("hostmaster.example.org");
+    rr->rd.soa.serial = 2024010101;
+    rr->rd.soa.refresh = 3600;
+    rr->rd.soa.retry = 600;
+    rr->rd.soa.expire = 86400;
+    rr->rd.soa.minimum = 300;
+}
+static void rr_txt(struct dns_rr *rr)
+{
+    assert_int_equal(dns_txt_add(rr, "v=spf1 -all", 11), DNS_OK);
+    assert_int_equal(dns_txt_add(rr, "say \"hi\"\\\x01", 10), DNS_OK);
+}
+static void rr_opaque(struct dns_rr *rr)
+{
+    rr->rd.raw.len = 2;
+    memcpy(rr->rd.raw.data, "\xab\xcd", 2);
+}
+
+static const struct {
+    const char *name;
+    const char *owner;
+    uint16_t type, rclass;
+    uint32_t ttl;
+    void (*fill)(struct dns_rr *);
+    const char *want;
+} rr_texts[] = {
+    {"A", "mx1.example.org", DNS_TYPE_A, DNS_CLASS_IN, 3600, rr_a,
+     "mx1.example.org. 3600 IN A 192.0.2.25"},
+    {"AAAA compressed", "mx1.example.org", DNS_TYPE_AAAA, DNS_CLASS_IN, 60, rr_aaaa,
+     "mx1.example.org. 60 IN AAAA 2001:db8::19"},
+    {"AAAA longest zero run", "h.example.org", DNS_TYPE_AAAA, DNS_CLASS_IN, 60, rr_aaaa_two_runs,
+     "h.example.org. 60 IN AAAA 2001:0:0:1::1"},
+    {"MX", "example.org", DNS_TYPE_MX, DNS_CLASS_IN, 3600, rr_mx,
+     "example.org. 3600 IN MX 10 mx1.example.org."},
+    {"null MX", "example.net", DNS_TYPE_MX, DNS_CLASS_IN, 300, rr_null_mx,
+     "example.net. 300 IN MX 0 ."},
+    {"CNAME", "www.example.org", DNS_TYPE_CNAME, DNS_CLASS_IN, 300, rr_cname,
+     "www.example.org. 300 IN CNAME mail.example.org."},
+    {"SOA", "example.org", DNS_TYPE_SOA, DNS_CLASS_IN, 3600, rr_soa,
+     "example.org. 3600 IN SOA ns1.example.org. hostmaster.example.org. 2024010101 3600 600 86400 300"},
+    {"TXT two strings, escapes", "example.org", DNS_TYPE_TXT, DNS_CLASS_IN, 300, rr_txt,
+     "example.org. 300 IN TXT \"v=spf1 -all\" \"say \\\"hi\\\"\\\\\\001\""},
+    {"unknown type and class (RFC 3597)", "x.example.org", 99, 3, 60, rr_opaque,
+     "x.example.org. 60 CLASS3 TYPE99 \\# 2 abcd"},
+};
+
+static void test_rr_to_text(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(rr_texts); i++) {
+        struct dns_rr rr;
+        struct dns_name owner = name_of(rr_texts[i].owner);
+        dns_rr_init(&rr, &owner, rr_texts[i].type, rr_texts[i].ttl);
+        rr.rclass = rr_texts[i].rclass;
+        rr_texts[i].fill(&rr);
+        char out[DNS_RR_TEXT_MAX];
+        if (dns_rr_to_text(&rr, out, sizeof out) != DNS_OK || strcmp(out, rr_texts[i].want) != 0)
+            fail_msg("%s: got \"%s\"", rr_texts[i].name, out);
+        /* one octet short: an error, and what fitted */
+        size_t need = strlen(rr_texts[i].want) + 1;
+        assert_int_equal(dns_rr_to_text(&rr, out, need - 1), DNS_ERR_NO_SPACE);
+        assert_int_equal(strlen(out), need - 2);
+        assert_memory_equal(out, rr_texts[i].want, need - 2);
+    }
+}
+
+static void test_msg_summary(void **state)
+{
+    (void)state;
+    char out[DNS_RR_TEXT_MAX];
+    struct dns_name org = name_of("example.org");
+    dns_query_init(&m1, 7, &org, DNS_TYPE_MX, true);
+    assert_int_equal(dns_msg_summary(&m1, out, sizeof out), DNS_OK);
+    assert_string_equal(out, "example.org. IN MX?");
+    m1.qd[0].type = 4242;
+    m1.qd[0].qclass = 4;
+    assert_int_equal(dns_msg_summary(&m1, out, sizeof out), DNS_OK);
+    assert_string_equal(out, "example.org. CLASS4 TYPE4242?");
+    m1.qdcount = 0;
+    assert_int_equal(dns_msg_summary(&m1, out, sizeof out), DNS_OK);
+    assert_string_equal(out, "(no question)");
+
+    dns_query_init(&m1, 7, &org, DNS_TYPE_MX, true);
+    dns_response_init(&m2, &m1, true, DNS_RCODE_NOERROR);
+    assert_int_equal(dns_msg_summary(&m2, out, sizeof out), DNS_OK);
+    assert_string_equal(out, "NODATA");
+    struct dns_rr rr;
+    dns_rr_init(&rr, &org, DNS_TYPE_MX, 3600);
+    rr_mx(&rr);
+    assert_int_equal(dns_add_rr(&m2, DNS_ANSWER, &rr), DNS_OK);
+    rr.rd.mx.preference = 20;
+    rr.rd.mx.exchange = name_of("mx2.example.org");
+    assert_int_equal(dns_add_rr(&m2, DNS_ANSWER, &rr), DNS_OK);
+    /* other sections are not summarised */
+    struct dns_name mx1 = name_of("mx1.example.org");
+    dns_rr_init(&rr, &mx1, DNS_TYPE_A, 3600);
+    rr_a(&rr);
+    assert_int_equal(dns_add_rr(&m2, DNS_ADDITIONAL, &rr), DNS_OK);
+    const char *want = "example.org. 3600 IN MX 10 mx1.example.org.; "
+                       "example.org. 3600 IN MX 20 mx2.example.org.";
+    assert_int_equal(dns_msg_summary(&m2, out, sizeof out), DNS_OK);
+    assert_string_equal(out, want);
+    /* too small: cut, ending in "..." */
+    char small[20];
+    assert_int_equal(dns_msg_summary(&m2, small, sizeof small), DNS_ERR_NO_SPACE);
+    assert_string_equal(small, "example.org. 360...");
+    assert_int_equal(dns_msg_summary(&m2, out, strlen(want) + 1), DNS_OK);
+    assert_int_equal(dns_msg_summary(&m2, out, strlen(want)), DNS_ERR_NO_SPACE);
+
+    /* RFC 6604: the CNAME, then the rcode of the last name */
+    dns_response_init(&m2, &m1, true, DNS_RCODE_NXDOMAIN);
+    assert_int_equal(dns_msg_summary(&m2, out, sizeof out), DNS_OK);
+    assert_string_equal(out, "NXDOMAIN");
+    dns_rr_init(&rr, &org, DNS_TYPE_CNAME, 300);
+    rr_cname(&rr);
+    assert_int_equal(dns_add_rr(&m2, DNS_ANSWER, &rr), DNS_OK);
+    assert_int_equal(dns_msg_summary(&m2, out, sizeof out), DNS_OK);
+    assert_string_equal(out, "example.org. 300 IN CNAME mail.example.org.; NXDOMAIN");
+    dns_response_init(&m2, &m1, false, DNS_RCODE_SERVFAIL);
+    assert_int_equal(dns_msg_summary(&m2, out, sizeof out), DNS_OK);
+    assert_string_equal(out, "SERVFAIL");
+    m2.h.rcode = 11;
+    assert_int_equal(dns_msg_summary(&m2, out, sizeof out), DNS_OK);
+    assert_string_equal(out, "RCODE11");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -844,6 +996,8 @@ int main(void)
         cmocka_unit_test(test_error_names),
         cmocka_unit_test(test_builders_and_limits),
         cmocka_unit_test(test_tcp_framing),
+        cmocka_unit_test(test_rr_to_text),
+        cmocka_unit_test(test_msg_summary),
     };
     return cmocka_run_group_tests_name("dns", tests, NULL, NULL);
 }
