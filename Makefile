@@ -28,6 +28,12 @@ PROTOCOL_SRC := \
 	protocols/common.c \
 	protocols/dns.c \
 	protocols/dns_mx.c \
+	protocols/imap_lex.c \
+	protocols/imap_command.c \
+	protocols/imap_response.c \
+	protocols/imap_server.c \
+	protocols/imap_fetch.c \
+	protocols/imap_search.c \
 	protocols/linebuf.c \
 	protocols/md5.c \
 	protocols/mime.c \
@@ -38,6 +44,7 @@ PROTOCOL_SRC := \
 	protocols/smtp_data.c \
 	protocols/smtp_explain.c \
 	protocols/smtp_server.c \
+	protocols/smtp_client.c \
 	protocols/pop3_client.c \
 
 # sim/: the engine and the mail system.
@@ -57,6 +64,8 @@ RENDER_SRC := \
 # linked with the sanitized objects of the sources its TEST_NAME line lists.
 TESTS := \
 	test_linebuf \
+	test_imap_server \
+	test_imap_command \
 	test_sim_engine \
 	test_sim_net \
 	test_transcript \
@@ -72,13 +81,19 @@ TESTS := \
 	test_pop3_server \
 	test_pop3_client \
 	test_smtp_server \
+	test_smtp_client \
+	test_smtp_dialogue \
 
 TEST_test_linebuf := protocols/common.c protocols/linebuf.c
+TEST_test_imap_server := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c tests/imap_memstore.c
+TEST_test_imap_command := protocols/common.c protocols/linebuf.c protocols/imap_lex.c protocols/imap_command.c
 TEST_test_smtp := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_explain.c
 TEST_test_smtp_data := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c
 TEST_test_msg := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c
 TEST_test_mime := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c protocols/mime.c
 TEST_test_smtp_server := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c protocols/smtp_server.c
+TEST_test_smtp_client := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c protocols/smtp_client.c
+TEST_test_smtp_dialogue := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c protocols/smtp_server.c protocols/smtp_client.c
 TEST_test_sim_engine := sim/engine.c sim/eventq.c sim/rng.c sim/trace.c
 TEST_test_transcript := render/transcript.c sim/trace.c
 TEST_test_sim_net := sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c

@@ -317,6 +317,7 @@ enum imap_err {
     IMAP_ERR_BAD_DONE,       /* IDLE: a line other than DONE (RFC 2177 3) */
     IMAP_ERR_RESPONSE,       /* response reader: unknown or malformed response */
     IMAP_ERR_RESP_CODE,      /* response reader: malformed [code] */
+    IMAP_ERR_BASE64,         /* AUTHENTICATE: not base64 (RFC 3501 6.2.2) */
     IMAP_ERR_COUNT
 };
 
@@ -506,6 +507,9 @@ struct imap_value {
     uint64_t             number; /* NUMBER */
     int                  first_child;  /* LIST */
     int                  next_sibling;
+    bool                 no_space; /* follows its previous sibling without
+                                      SP (RFC 3501 9: "1*address" in an
+                                      envelope, "1*body" in a multipart) */
 };
 
 /* Writes the tree rooted at values[root] (a list with its parentheses). */
