@@ -296,21 +296,20 @@ static bool valid_name(const char *name)
  * next WSP that stands outside a quoted string and is not a quoted pair
  * (RFC 5322 3.2.1, 3.2.4), or up to a fold already in the value. Encoded
  * words hold no WSP (RFC 2047 2), so no fold can split one. */
-static size_t word_end(const char *v, size_t n, size_t i)
+static size_t word_end(const char *v, size_t n, size_t i, int *depth)
 {
     while (i < n && is_wsp((unsigned char)v[i])) i++;
-    bool quoted = false;
-    int depth = 0; /* comment nesting, where '\' also escapes */
+    bool quoted = false; /* never open at a break: WSP inside quotes does not break */
     while (i < n) {
         char c = v[i];
         if (c == '\r' || c == '\n') break;
-        if ((quoted || depth) && c == '\\' && i + 1 < n && v[i + 1] != '\r' && v[i + 1] != '\n') {
+        if ((quoted || *depth) && c == '\\' && i + 1 < n && v[i + 1] != '\r' && v[i + 1] != '\n') {
             i += 2;
             continue;
         }
-        if (c == '"' && !depth) quoted = !quoted;
-        else if (c == '(' && !quoted) depth++;
-        else if (c == ')' && !quoted && depth) depth--;
+        if (c == '"' && !*depth) quoted = !quoted;
+        else if (c == '(' && !quoted) (*depth)++;
+        else if (c == ')' && !quoted && *depth) (*depth)--;
         else if (is_wsp((unsigned char)c) && !quoted) break;
         i++;
     }
@@ -339,6 +338,7 @@ enum msg_err msg_format_field(const char *name, const char *value, char *out, si
     size_t col = strlen(name) + 1;
     size_t i = 0;
     bool first = true;
+    int depth = 0; /* comment nesting (3.2.2) carries across words: "\\ " escapes there too */
     if (n && !is_wsp((unsigned char)value[0])) {
         putch(&o, ' ');
         col++;
@@ -351,7 +351,7 @@ enum msg_err msg_format_field(const char *name, const char *value, char *out, si
             first = true; /* never fold again before the first word of a line */
             continue;
         }
-        size_t e = word_end(value, n, i);
+        size_t e = word_end(value, n, i, &depth);
         size_t wl = e - i;
         /* RFC 5322 2.2.3: fold by putting CRLF before a WSP; only where the
          * line already has text, so no line is WSP alone. */

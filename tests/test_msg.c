@@ -283,6 +283,8 @@ static const struct {
      "To: " A60 "\r\n \"x\\ yyyyyyyyyyyyyyy\"\r\n"},
     {"between encoded words", "Subject", EW " " EW " " EW,
      "Subject: " EW "\r\n " EW " " EW "\r\n"},
+    {"quoted pair in a comment after a break", "X", A60 " (c \\ dddddddddddddddd)",
+     "X: " A60 " (c\r\n \\ dddddddddddddddd)\r\n"}, /* not "\\\r\n d" */
     {"caller's fold kept", "X", "a\r\n b", "X: a\r\n b\r\n"},
     {"unbreakable run stays whole", "X", A60 A60, "X: " A60 A60 "\r\n"},
     {"fold keeps a tab", "X", A60 "\t" A60, "X: " A60 "\r\n\t" A60 "\r\n"},
