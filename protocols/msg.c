@@ -549,8 +549,8 @@ static enum msg_err addr_spec(struct lex *l, struct msg_addr *a)
     return domain(l, a->domain, sizeof a->domain);
 }
 
-/* mailbox (3.4) or, when groups is set, the "display-name :" opening a
- * group: then *group is set and l->i stands after the ':'. */
+/* mailbox (3.4), or the "display-name :" opening a group: then *group is
+ * set and l->i stands after the ':' (the caller decides if groups are allowed). */
 static enum msg_err mailbox(struct lex *l, struct msg_addr *a, bool *group)
 {
     memset(a, 0, sizeof *a);
