@@ -531,7 +531,7 @@ static void plain(struct imap_server *s, const char *b64, size_t n, struct reply
         no(r, "Authentication failed");
         return;
     }
-    snprintf(s->user, sizeof s->user, "%s", sp.authcid);
+    memcpy(s->user, sp.authcid, strlen(sp.authcid) + 1); /* length checked above */
     set_state(s, IMAP_SERVER_AUTHENTICATED);
     ok(r, "AUTHENTICATE completed");
 }
@@ -1304,17 +1304,10 @@ static void on_parser_event(struct imap_server *s, enum imap_cmd_ev ev, const st
         return;
     case IMAP_CMD_ERROR: {
         command_event(s, c->tag, "?");
-        if (s->idling && c->error == IMAP_ERR_BAD_DONE) {
-            /* RFC 2177 3: anything but DONE ends IDLE with BAD. */
-            s->idling = false;
-            status_line(s, s->cmd_tag, IMAP_BAD, NULL, "Expected DONE");
-            return;
-        }
-        if (s->sasl) {
-            s->sasl = false;
-            status_line(s, s->cmd_tag, IMAP_BAD, NULL, "Invalid SASL response");
-            return;
-        }
+        /* RFC 2177 3: a line other than DONE ends IDLE; a bad SASL line
+         * ends AUTHENTICATE. The parser answers both under their tag. */
+        s->idling = false;
+        s->sasl = false;
         char line[512];
         size_t n = imap_cmd_error_reply(c, line, sizeof line);
         if (n) send_raw(s, line, n, true);
