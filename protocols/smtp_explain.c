@@ -16,6 +16,10 @@ static const struct {
     int code, cls, subject, detail;
     const char *text;
 } enhanced[] = {
+    {250, 2, 1, 0, "the sender address is accepted; now name the recipients with RCPT TO"},
+    {250, 2, 1, 5, "the recipient is accepted; name more recipients or send DATA"},
+    {250, 2, 6, 0, "the message is accepted: from now on this server is responsible for delivering it"},
+    {220, 2, 0, 0, "ready to start TLS: the client begins the encryption handshake now, then says EHLO again"},
     {0, 5, 1, 1, "the recipient's mailbox does not exist here: the user name is unknown (check the address for a typo)"},
     {0, 0, 1, 2, "the domain in the address does not exist or has no mail server"},
     {0, 0, 1, 3, "the recipient address is not written correctly (for example a missing @ or angle brackets)"},
@@ -48,7 +52,7 @@ static const struct {
 } replies[] = {
     {211, "system status or help reply"},
     {214, "help message for a human reader"},
-    {220, "the server is ready: this greeting opens the conversation"},
+    {220, "the server is ready: this greeting opens the conversation (after STARTTLS it means: start the TLS handshake now)"},
     {221, "the server says goodbye and is closing the connection"},
     {235, "authentication succeeded: the client is now logged in"},
     {250, "requested action okay, completed"},
@@ -85,9 +89,10 @@ static const struct {
 
 const char *smtp_reply_explain(int code, int enh_class, int enh_subject, int enh_detail)
 {
-    if (enh_class == code / 100 && (enh_class == 4 || enh_class == 5)) {
+    /* RFC 3463 2: the class repeats the reply's first digit (2, 4 or 5). */
+    if (enh_class == code / 100 && (enh_class == 2 || enh_class == 4 || enh_class == 5)) {
         for (size_t i = 0; i < ARRAY_LEN(enhanced); i++)
-            if ((enhanced[i].cls == 0 || enhanced[i].cls == enh_class) &&
+            if ((enhanced[i].cls == enh_class || (enhanced[i].cls == 0 && enh_class != 2)) &&
                 (enhanced[i].code == 0 || enhanced[i].code == code) &&
                 enhanced[i].subject == enh_subject && enhanced[i].detail == enh_detail)
                 return enhanced[i].text;

@@ -721,10 +721,14 @@ static void test_explanations(void **state)
     assert_non_null(strstr(smtp_reply_explain(552, 5, 2, 2), "mailbox is full"));
     assert_non_null(strstr(smtp_reply_explain(535, 5, 7, 8), "password is wrong"));
     assert_non_null(strstr(smtp_reply_explain(530, 5, 7, 0), "STARTTLS first"));
+    assert_non_null(strstr(smtp_reply_explain(250, 2, 1, 5), "recipient is accepted"));
+    assert_non_null(strstr(smtp_reply_explain(250, 2, 6, 0), "responsible for delivering"));
+    assert_non_null(strstr(smtp_reply_explain(220, 2, 0, 0), "encryption handshake now"));
     /* ... but only where it fits the code. */
     assert_string_equal(smtp_reply_explain(554, 5, 7, 0), smtp_reply_explain(554, 0, 0, 0));
     assert_string_equal(smtp_reply_explain(503, 5, 5, 1), smtp_reply_explain(503, 0, 0, 0));
     assert_string_equal(smtp_reply_explain(250, 5, 1, 1), smtp_reply_explain(250, 0, 0, 0));
+    assert_string_equal(smtp_reply_explain(250, 2, 5, 4), smtp_reply_explain(250, 0, 0, 0));
     /* Every code the project emits has its own sentence, not the fallback. */
     static const int codes[] = {220, 221, 235, 250, 251, 252, 334, 354, 421, 450, 451, 452, 454,
                                 455, 500, 501, 502, 503, 504, 521, 530, 534, 535, 538, 550, 551,
