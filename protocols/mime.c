@@ -155,20 +155,24 @@ static void set_default(struct mime_ctype *ct, const char *type, const char *sub
     }
 }
 
+/* RFC 2045 5.1: type "/" subtype *(";" parameter), CFWS between. */
+static enum mime_err ctype(struct lex *l, struct mime_ctype *out)
+{
+    enum mime_err e;
+    if (!cfws(l)) return MIME_ERR_SYNTAX;
+    if ((e = token(l, out->type, sizeof out->type, true))) return e;
+    if (!cfws(l) || peek(l) != '/') return MIME_ERR_SYNTAX;
+    l->i++;
+    if (!cfws(l)) return MIME_ERR_SYNTAX;
+    if ((e = token(l, out->subtype, sizeof out->subtype, true))) return e;
+    return params(l, out);
+}
+
 enum mime_err mime_ctype_parse(const char *s, size_t n, struct mime_ctype *out)
 {
     struct lex l = {s, n, 0};
-    enum mime_err e;
     memset(out, 0, sizeof *out);
-    if (!cfws(&l)) e = MIME_ERR_SYNTAX;
-    else if ((e = token(&l, out->type, sizeof out->type, true))) {
-    } else if (!cfws(&l) || peek(&l) != '/') {
-        e = MIME_ERR_SYNTAX;
-    } else {
-        l.i++;
-        if (!cfws(&l)) e = MIME_ERR_SYNTAX;
-        else if (!(e = token(&l, out->subtype, sizeof out->subtype, true))) e = params(&l, out);
-    }
+    enum mime_err e = ctype(&l, out);
     if (e && e != MIME_ERR_TOO_MANY_PARAMS) set_default(out, "text", "plain"); /* RFC 2045 5.2 */
     return e;
 }
@@ -196,7 +200,6 @@ const char *mime_param_get(const struct mime_ctype *ct, const char *name)
 
 struct mime_tree {
     const char *msg;   /* borrowed during mime_parse only */
-    size_t len;
     size_t n;
     enum mime_err first;
     struct mime_part part[MIME_MAX_PARTS];
@@ -503,7 +506,6 @@ static int entity(struct mime_tree *t, size_t off, size_t end, int parent, int d
 enum mime_err mime_parse(struct mime_tree *t, const char *msg, size_t len)
 {
     t->msg = msg;
-    t->len = len;
     t->n = 0;
     t->first = MIME_OK;
     entity(t, 0, len, -1, 0, "", true, false);
