@@ -791,7 +791,7 @@ int smtp_parse_ehlo(const struct smtp_reply *r, struct smtp_ehlo *out)
                 unsigned dg = (unsigned)(*c - '0');
                 v = (v > (UINT64_MAX - dg) / 10) ? UINT64_MAX : v * 10 + dg;
             }
-            out->size_max = v; /* RFC 1870 4: 0 or absent means no fixed limit */
+            out->size_max = v; /* RFC 1870 3: 0 or absent means no fixed limit */
         } else if (ascii_eq(l, kw, "8BITMIME")) {
             out->eightbitmime = true;
         } else if (ascii_eq(l, kw, "PIPELINING")) {

@@ -28,7 +28,11 @@
 #define SMTP_LOCAL_PART_MAX   64   /* 4.5.3.1.1: local part, octets */
 #define SMTP_DOMAIN_MAX       255  /* 4.5.3.1.2: domain name or address literal */
 #define SMTP_PATH_MAX         256  /* 4.5.3.1.3: path, "<" and ">" included */
-#define SMTP_COMMAND_LINE_MAX 512  /* 4.5.3.1.4: command line, CRLF included */
+#define SMTP_COMMAND_LINE_MAX 512  /* 4.5.3.1.4: command line, CRLF included.
+                                      RFC 1870 3 adds 26 for SIZE on MAIL, but
+                                      a MAIL line with a 256-octet path, SIZE
+                                      and BODY=8BITMIME is 308 octets: 512
+                                      already holds every valid one. */
 #define SMTP_REPLY_LINE_MAX   512  /* 4.5.3.1.5: reply line, CRLF included */
 #define SMTP_TEXT_LINE_MAX    1000 /* 4.5.3.1.6: DATA text line, CRLF included */
 /* RFC 5321 sets no bound on the lines of one multi-line reply; a real EHLO
