@@ -1209,14 +1209,18 @@ static bool decode_text(const char *t, size_t n, char enc, enum charset cs, stru
         }
         return true;
     }
-    /* RFC 2047 4.1: B is base64 (RFC 4648); an encoded word is at most 75
-     * characters, so its text decodes into 56 octets or fewer. */
-    unsigned char tmp[64];
-    if (n > 80) return false;
-    int k = base64_decode(t, n, tmp, sizeof tmp);
-    if (k < 0) return false;
-    if (o)
-        for (int i = 0; i < k; i++) put_octet(o, tmp[i], cs);
+    /* RFC 2047 4.1: B is base64 (RFC 4648). Words over the 75 characters
+     * of RFC 2047 2 exist in the wild, so the text is decoded one 4-character
+     * group at a time, with no length limit; padding is only valid in the
+     * last group, which the strict decoder checks. */
+    if (n % 4) return false;
+    for (size_t g = 0; g < n; g += 4) {
+        unsigned char tmp[3];
+        int k = base64_decode(t + g, 4, tmp, sizeof tmp);
+        if (k < 0 || (k < 3 && g + 4 < n)) return false;
+        if (o)
+            for (int i = 0; i < k; i++) put_octet(o, tmp[i], cs);
+    }
     return true;
 }
 

@@ -783,6 +783,11 @@ static const struct {
     {"unknown encoding left as is", "=?UTF-8?X?abc?=", "=?UTF-8?X?abc?="},
     {"unterminated word left as is", "=?UTF-8?Q?abc", "=?UTF-8?Q?abc"},
     {"folded plain text unfolds", "a\r\n b", "a b"},
+    {"overlong B word still decodes",
+     "=?UTF-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFh?=",
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+    {"padding inside B text left as is", "=?UTF-8?B?YQ==YWFh?=", "=?UTF-8?B?YQ==YWFh?="},
+    {"empty B text", "x=?UTF-8?B?" "?=y", "xy"}, /* split: "?" "?=" would be a trigraph */
 };
 
 static void test_decode_words(void **state)
