@@ -747,18 +747,17 @@ int smtp_format_reply(int code, const char *enhanced, const char *const *lines,
         const char *t = nlines ? lines[i] : "";
         size_t tn = strlen(t);
         if (memchr(t, '\r', tn) || memchr(t, '\n', tn)) return SMTP_ERR_INVALID;
-        /* code, separator, [enhanced [SP]], text, CRLF. With no lines at
-         * all the reply is the bare code, "250" CRLF (RFC 5321 4.2: SP
-         * textstring is optional); a line given as "" keeps its SP, which
-         * RFC 4954 4 requires of an empty challenge: "334" SP CRLF. */
+        /* code, separator, [enhanced [SP]], text, CRLF. The last line keeps
+         * its SP even with no text: RFC 5321 4.2.1 "servers SHOULD send the
+         * <SP> if subsequent text is not sent", and RFC 4954 4 requires it
+         * of an empty challenge, "334" SP CRLF. */
         bool more = i + 1 < count;
-        size_t sep = (more || nlines > 0 || elen) ? 1 : 0;
-        size_t need = 3 + sep + elen + (elen && tn ? 1 : 0) + tn + 2;
+        size_t need = 3 + 1 + elen + (elen && tn ? 1 : 0) + tn + 2;
         if (need > SMTP_REPLY_LINE_MAX) return SMTP_ERR_INVALID;
         if (o + need + 1 > cap) return SMTP_ERR_NO_SPACE;
         memcpy(buf + o, cs, 3);
         o += 3;
-        if (sep) buf[o++] = more ? '-' : ' ';
+        buf[o++] = more ? '-' : ' ';
         if (elen) {
             memcpy(buf + o, enhanced, elen);
             o += elen;

@@ -36,7 +36,7 @@
 #define SMTP_REPLY_LINE_MAX   512  /* 4.5.3.1.5: reply line, CRLF included */
 #define SMTP_TEXT_LINE_MAX    1000 /* 4.5.3.1.6: DATA text line, CRLF included */
 /* RFC 5321 sets no bound on the lines of one multi-line reply; a real EHLO
- * reply has about 10-15 (Postfix sends 10). 32 leaves room and bounds memory. */
+ * reply has around a dozen. 32 leaves room and bounds memory (16 KB). */
 #define SMTP_REPLY_LINES_MAX  32
 /* RFC 4422 3.1: a SASL mechanism name is 1 to 20 characters. */
 #define SMTP_AUTH_MECH_MAX    20
@@ -62,7 +62,8 @@ enum smtp_error {
     SMTP_ERR_UNKNOWN_PARAM = -9,    /* 555 5.5.4 parameter not recognised (RFC 5321 4.1.1.11) */
     SMTP_ERR_AUTH_MECH = -10,       /* 504 5.5.4 unknown SASL mechanism (RFC 4954 4) */
     SMTP_ERR_AUTH_BASE64 = -11,     /* 501 5.5.2 response not base64 (RFC 4954 4) */
-    SMTP_ERR_AUTH_CANCELLED = -12,  /* 501 5.0.0 client sent "*" (RFC 4954 4) */
+    SMTP_ERR_AUTH_CANCELLED = -12,  /* 501 5.0.0 client sent "*" (RFC 4954 4 gives
+                                       the 501; no enhanced code, so X.0.0) */
     /* DATA (server side), reported at the end of the data */
     SMTP_ERR_DATA_LINE_TOO_LONG = -13, /* 500 5.5.6 a text line over 1000 octets */
     SMTP_ERR_DATA_BARE_LF = -14,    /* 550 5.5.2 bare LF in the message (RFC 5321 2.3.8) */
@@ -282,9 +283,10 @@ int smtp_reply_reader_next(struct smtp_reply_reader *r,
 /* Formats a reply: every line but the last as "CODE-", the last as "CODE ",
  * each followed by "ENH " when enhanced is given (RFC 2034 4 puts the code on
  * every line) and by its text, each ending in CRLF; NUL-terminated. nlines
- * == 0 gives one line with the code (and enhanced code) alone ("250" CRLF);
- * a line given as "" keeps its SP ("334 " CRLF, the empty AUTH challenge
- * of RFC 4954 4). code must be
+ * == 0 gives one line with the code (and enhanced code) alone; the last
+ * line always keeps its SP ("250 " CRLF, "334 " CRLF: RFC 5321 4.2.1 says a
+ * server SHOULD send it, RFC 4954 4 requires it of an empty challenge).
+ * code must be
  * valid per RFC 5321 4.2; enhanced "c.s.d" with c equal to code's first digit
  * or NULL; no text may hold CR, LF or NUL; each line must fit
  * SMTP_REPLY_LINE_MAX; nlines <= SMTP_REPLY_LINES_MAX. Returns the length

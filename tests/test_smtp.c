@@ -508,6 +508,8 @@ static const struct {
     {"partial reply held", "250-a\r\n250-b\r\n", ""},
     {"partial line held", "250 O", ""},
     {"bare LF accepted", "221 2.0.0 Bye\n", "221[2.0.0]{Bye}"},
+    {"RFC 5321 4.2.1 example", "250-First line\r\n250-Second line\r\n250-234 Text beginning with numbers\r\n250 The last line\r\n",
+     "250{First line|Second line|234 Text beginning with numbers|The last line}"},
     {"354 go ahead", "354 End data with <CR><LF>.<CR><LF>\r\n", "354{End data with <CR><LF>.<CR><LF>}"},
     {"bad: two-digit code", "25 OK\r\n", "!bad reply code"},
     {"bad: four-digit code", "2500 OK\r\n", "!bad reply code"},
@@ -604,8 +606,8 @@ static void test_format_reply(void **state)
     assert_string_equal(buf, "354 End data with <CR><LF>.<CR><LF>\r\n");
     assert_int_equal(smtp_format_reply(221, "2.0.0", NULL, 0, buf, sizeof buf), (int)strlen("221 2.0.0\r\n"));
     assert_string_equal(buf, "221 2.0.0\r\n");
-    assert_int_equal(smtp_format_reply(250, NULL, NULL, 0, buf, sizeof buf), (int)strlen("250\r\n"));
-    assert_string_equal(buf, "250\r\n");
+    assert_int_equal(smtp_format_reply(250, NULL, NULL, 0, buf, sizeof buf), (int)strlen("250 \r\n"));
+    assert_string_equal(buf, "250 \r\n"); /* RFC 5321 4.2.1: SHOULD send the SP */
     const char *empty[] = {""};
     assert_int_equal(smtp_format_reply(334, NULL, empty, 1, buf, sizeof buf), 6);
     assert_string_equal(buf, "334 \r\n"); /* RFC 4954 4: "334" SP */
