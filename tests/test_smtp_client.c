@@ -258,6 +258,10 @@ static const struct smtp_client_config sub_login = {
     .ehlo_name = "bar.com", .tls = SMTP_CLIENT_TLS_IF_OFFERED, .auth_user = "alice",
     .auth_password = "secret", .auth_mech = SMTP_CLIENT_AUTH_LOGIN};
 
+static const struct smtp_client_config implicit = {
+    .ehlo_name = "bar.com", .tls = SMTP_CLIENT_TLS_REQUIRED, .tls_active = true,
+    .auth_user = "alice", .auth_password = "secret"};
+
 #define G220 "220 foo.com ESMTP\r\n"
 #define E_PLAIN "250 foo.com\r\n"
 #define E_PIPE "250-foo.com\r\n250-PIPELINING\r\n250 SIZE 1000\r\n"
@@ -369,6 +373,12 @@ static const struct ccase cases[] = {
      "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n535 5.7.8 No\r\n" BYE,
      "EHLO bar.com\r\nSTARTTLS\r\nAUTH LOGIN\r\nYWxpY2U=\r\nc2VjcmV0\r\nQUIT\r\n",
      SMTP_CLIENT_FAILED_PERMANENT, 0, 535, "5.7.8"},
+    {"TLS from the start: no STARTTLS", &implicit, "alice@foo.com", one, 1, hello,
+     G220 "250-foo.com\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n" "235 2.7.0 Ok\r\n" OKR OKR GO OKR
+     BYE,
+     "EHLO bar.com\r\nAUTH PLAIN AGFsaWNlAHNlY3JldA==\r\nMAIL FROM:<alice@foo.com>\r\n"
+     "RCPT TO:<bob@foo.com>\r\nDATA\r\nHello\r\n.\r\nQUIT\r\n",
+     SMTP_CLIENT_DELIVERED, 1, 0, ""},
     {"TLS required, not offered", &tls_must, "a@bar.com", one, 1, hello, G220 E_PLAIN BYE,
      "EHLO bar.com\r\nQUIT\r\n", SMTP_CLIENT_FAILED_PERMANENT, 0, 0, "5.7.10"},
     {"AUTH wanted, not offered", &sub_login, "alice@foo.com", one, 1, hello, G220 E_PLAIN BYE,

@@ -320,6 +320,36 @@ static void test_wrong_password(void **state)
     smtp_server_free(w.s);
 }
 
+/* RFC 4954 4: credentials whose initial response would pass 512 octets
+ * go after an empty 334 instead, on a line of their own (RFC 4616 2 lets
+ * each field be 255 octets: 684 base64 characters here). */
+static void test_long_credentials(void **state)
+{
+    (void)state;
+    static char user[256], pass[256];
+    memset(user, 'u', 255);
+    memset(pass, 'p', 255);
+    static struct wire w;
+    memset(&w, 0, sizeof w);
+    w.mode = FEED_BYTEWISE;
+    struct smtp_client_config cfg = piped;
+    cfg.auth_user = user;
+    cfg.auth_password = pass;
+    struct smtp_client_message msg = {"alice@foo.com", rcpts, 1, message, strlen(message)};
+    w.c = smtp_client_new(&cfg, &msg, NULL);
+    w.s = smtp_server_new(&submission);
+    assert_non_null(w.c);
+    converse(&w);
+    /* the server's caller refused them (not alice), after reading all */
+    const char *auth = strstr(w.transcript, "C: AUTH PLAIN\nS: 334 \nC: AHV1");
+    assert_non_null(auth);
+    const char *line = strstr(auth, "C: AHV1");
+    assert_int_equal(strchr(line, '\n') - line, 3 + 684);
+    assert_non_null(strstr(line, "S: 535 5.7.8 Bad credentials\nC: QUIT\n"));
+    smtp_client_free(w.c);
+    smtp_server_free(w.s);
+}
+
 /* The long way round: a big message with many dot lines, byte by byte
  * through the bounded queues, arrives identical. */
 static void test_big_message_round_trip(void **state)
@@ -354,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_pipelined),
         cmocka_unit_test(test_lockstep),
         cmocka_unit_test(test_wrong_password),
+        cmocka_unit_test(test_long_credentials),
         cmocka_unit_test(test_big_message_round_trip),
     };
     return cmocka_run_group_tests_name("smtp_dialogue", tests, NULL, NULL);

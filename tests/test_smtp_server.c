@@ -177,6 +177,14 @@ static const struct smtp_server_config submission = {
     .hostname = "foo.com", .starttls = true, .auth = true, .auth_requires_tls = true,
     .submission = true};
 
+/* Port 465 style: TLS from the first byte (RFC 8314), AUTH offered at once. */
+static const struct smtp_server_config implicit_tls = {
+    .hostname = "foo.com", .starttls = true, .auth = true, .auth_requires_tls = true,
+    .submission = true, .tls_active = true};
+/* Port 25 that insists on TLS before mail (RFC 3207 4). */
+static const struct smtp_server_config tls_first = {
+    .hostname = "foo.com", .starttls = true, .require_tls = true};
+
 #define EHLO_SUB_CLEAR                    \
     "250-foo.com greets bar.com\r\n"      \
     "250-PIPELINING\r\n"                  \
@@ -440,6 +448,21 @@ static const struct scase cases[] = {
      TLS_UP_OUT AUTH_OK "503 5.5.1 Already authenticated\r\n", NULL},
     {"AUTH with an unknown mechanism", &submission, TLS_UP "AUTH CRAM-MD5\r\n",
      TLS_UP_OUT "504 5.5.4 Unrecognized authentication type\r\n", NULL},
+    {"HELO then AUTH", &submission, TLS_UP "HELO bar.com\r\nAUTH PLAIN " PLAIN_OK "\r\n",
+     TLS_UP_OUT "250 foo.com greets bar.com\r\n503 5.5.1 Send EHLO first\r\n", NULL},
+    {"TLS from the start: no STARTTLS offered", &implicit_tls,
+     "EHLO bar.com\r\nSTARTTLS\r\nAUTH PLAIN " PLAIN_OK "\r\n",
+     GREET EHLO_SUB_TLS "503 5.5.1 TLS already active\r\n" AUTH_OK, NULL},
+    {"MAIL before STARTTLS where TLS is required", &tls_first,
+     "EHLO bar.com\r\nMAIL FROM:<a@bar.com>\r\nSTARTTLS\r\n<TLS>EHLO bar.com\r\n"
+     "MAIL FROM:<a@bar.com>\r\n",
+     GREET EHLO_SUB_CLEAR "530 5.7.0 Must issue a STARTTLS command first\r\n"
+     "220 2.0.0 Ready to start TLS\r\n"
+     "250-foo.com greets bar.com\r\n250-PIPELINING\r\n250-SIZE 10485760\r\n250-8BITMIME\r\n"
+     "250 ENHANCEDSTATUSCODES\r\n" MAIL_OK, NULL},
+    {"BODY=8BITMIME not offered", &plain_helo, "EHLO bar.com\r\nMAIL FROM:<a@bar.com> BODY=8BITMIME\r\n",
+     GREET "250-foo.com greets bar.com\r\n250 SIZE 10485760\r\n"
+     "555 BODY=8BITMIME not supported\r\n", NULL},
     {"AUTH inside a transaction", &submission,
      TLS_UP "AUTH PLAIN " PLAIN_OK "\r\nMAIL FROM:<alice@foo.com>\r\nAUTH LOGIN\r\n",
      TLS_UP_OUT AUTH_OK MAIL_OK "503 5.5.1 Not permitted during a mail transaction\r\n", NULL},
@@ -654,6 +677,30 @@ static void test_overlong_lines(void **state)
     }
 }
 
+/* RFC 5321 4.5.3.1.6: a text line is 1000 octets with CRLF. A longer one
+ * is read to the end of the data, then the message is refused (500 5.5.6,
+ * the codec's choice) and the session goes on. */
+static void test_long_data_line(void **state)
+{
+    (void)state;
+    static const size_t lens[] = {1000, 1001, 2500};
+    for (size_t i = 0; i < ARRAY_LEN(lens); i++) {
+        static char in[4096], want[1024], msg[4096];
+        size_t o = (size_t)snprintf(in, sizeof in,
+                                    "EHLO bar.com\r\nMAIL FROM:<a@bar.com>\r\nRCPT TO:<b@foo.com>\r\n"
+                                    "DATA\r\n");
+        memset(in + o, 'y', lens[i] - 2);
+        memset(msg, 'y', lens[i] - 2);
+        strcpy(msg + lens[i] - 2, "\r\n");
+        strcpy(in + o + lens[i] - 2, "\r\n.\r\nNOOP\r\n");
+        snprintf(want, sizeof want, GREET EHLO_OUT MAIL_OK RCPT_OK GO_AHEAD "%s" OK,
+                 lens[i] == 1000 ? "250 2.0.0 Ok: queued as Q1\r\n"
+                                 : "500 5.5.6 Line too long in message text\r\n");
+        struct scase c = {"long text line", &relay, in, want, lens[i] == 1000 ? msg : ANY_MSG};
+        check_case(&c);
+    }
+}
+
 /* The output queue fills while the caller does not drain it: the machine
  * stops reading and goes on once drained; nothing is lost or reordered. */
 static void test_output_backpressure(void **state)
@@ -731,6 +778,7 @@ int main(void)
         cmocka_unit_test(test_no_250_before_queued),
         cmocka_unit_test(test_recipient_limit),
         cmocka_unit_test(test_overlong_lines),
+        cmocka_unit_test(test_long_data_line),
         cmocka_unit_test(test_output_backpressure),
         cmocka_unit_test(test_names_and_errors),
     };
