@@ -13,7 +13,18 @@
  *
  * Strings are (pointer, length) and may contain any octet except NUL; they
  * are not NUL-terminated. Every limit below is a #define; exceeding one is an
- * error value with the reply the server must send, never a crash. */
+ * error value with the reply the server must send, never a crash.
+ *
+ * Decisions where RFC 3501 leaves room or real peers differ:
+ *  - 8-bit octets are not QUOTED-CHARs (RFC 3501 9: CHAR is 7-bit), so a
+ *    quoted string holding one is BAD; such strings come as literals.
+ *    Human-readable response text may hold them (servers send them).
+ *  - A bare LF ends a line like CRLF (RFC 3501 2.2 wants CRLF; Dovecot and
+ *    real clients forgive it).
+ *  - LITERAL+ ({n+}, RFC 7888) is always accepted from clients.
+ *  - "A1 OK" without text, "+" without text: accepted from servers.
+ *  - \Recent in STORE or APPEND is BAD (RFC 3501 2.3.2: not settable).
+ *  - <origin.0> (a zero-length partial) is BAD: the count is nz-number. */
 #ifndef MAILSIM_PROTOCOLS_IMAP_H
 #define MAILSIM_PROTOCOLS_IMAP_H
 
@@ -342,7 +353,8 @@ struct imap_command {
     struct imap_str user, password; /* LOGIN */
 
     /* AUTHENTICATE: the mechanism as sent ("PLAIN"), and an initial
-     * response (RFC 4959 SASL-IR) when has_initial. */
+     * response (RFC 4959 SASL-IR) when has_initial, base64 as sent; "="
+     * stands for an empty response (RFC 4959 3). */
     struct imap_str mechanism;
     bool            has_initial;
     struct imap_str initial;
@@ -403,9 +415,11 @@ enum imap_cmd_ev {
                                acceptable: send "+ Ready for literal data\r\n"
                                (IMAP_CONTINUE_LITERAL) now, then feed on
                                (RFC 3501 7.5). Nothing in *cmd is set. */
-    IMAP_CMD_DONE,          /* in IMAP_EXPECT_DONE: the client sent DONE */
+    IMAP_CMD_DONE,          /* in IMAP_EXPECT_DONE: the client sent DONE;
+                               cmd->tag is the IDLE command's tag */
     IMAP_CMD_SASL,          /* in IMAP_EXPECT_SASL: cmd->sasl_line and
-                               cmd->sasl_cancelled are set */
+                               cmd->sasl_cancelled are set; cmd->tag is
+                               the AUTHENTICATE command's tag */
     IMAP_CMD_ERROR,         /* cmd->error and cmd->tag are set; send the
                                line imap_cmd_error_reply() writes, and go on:
                                the parser has resynchronised (RFC 3501 7.1.5) */
@@ -434,6 +448,12 @@ void imap_cmd_parser_expect(struct imap_cmd_parser *p, enum imap_expect what);
  * call imap_cmd_parser_next() until IMAP_CMD_NEED_MORE, then feed the rest. */
 size_t imap_cmd_parser_feed(struct imap_cmd_parser *p, const char *in, size_t n);
 
+/* Octets fed but not yet handed out in an event. After answering STARTTLS
+ * a server checks that this is 0 and resets the parser: bytes a client
+ * sent before the TLS handshake must not be read as if protected (the
+ * STARTTLS command injection of CVE-2011-0411; RFC 3501 6.2.1). */
+size_t imap_cmd_parser_pending(const struct imap_cmd_parser *p);
+
 /* Returns the next event (see enum imap_cmd_ev) and fills *cmd for
  * IMAP_CMD_COMMAND, IMAP_CMD_SASL and IMAP_CMD_ERROR. Everything *cmd
  * points to is borrowed from p until the next call on p. After
@@ -446,7 +466,9 @@ enum imap_cmd_ev imap_cmd_parser_next(struct imap_cmd_parser *p, struct imap_com
 /* Writes the line the server answers an IMAP_CMD_ERROR with, CRLF
  * included: "<tag> BAD <text>\r\n" (tag "*" when none was read), or
  * "<tag> NO [TOOBIG] ...\r\n" for IMAP_ERR_LITERAL_TOO_BIG, or
- * "* BYE ...\r\n" for IMAP_ERR_NOMEM (then close). Returns its
+ * "* BYE ...\r\n" for IMAP_ERR_NOMEM (then close). For IMAP_ERR_BAD_DONE
+ * and IMAP_ERR_BASE64 the tag is the IDLE or AUTHENTICATE command's, so the
+ * reply completes that command. Returns its
  * length, or 0 when cap is too small (nothing usable written). */
 size_t imap_cmd_error_reply(const struct imap_command *cmd, char *buf, size_t cap);
 
@@ -511,6 +533,10 @@ struct imap_value {
                                       SP (RFC 3501 9: "1*address" in an
                                       envelope, "1*body" in a multipart) */
 };
+
+/* The index of the n-th (from 0) element of the list values[list], or -1
+ * when there is none or values[list] is not a list. */
+int imap_value_nth(const struct imap_value *values, int list, size_t n);
 
 /* Writes the tree rooted at values[root] (a list with its parentheses). */
 void imap_out_value(struct imap_out *o, const struct imap_value *values, int root);
@@ -721,6 +747,9 @@ void imap_resp_reader_reset(struct imap_resp_reader *r);
  * call imap_resp_reader_next() until IMAP_RD_NEED_MORE, then feed the rest.
  * Literals may be split across any number of feeds. */
 size_t imap_resp_reader_feed(struct imap_resp_reader *r, const char *in, size_t n);
+
+/* Octets fed but not yet handed out (see imap_cmd_parser_pending). */
+size_t imap_resp_reader_pending(const struct imap_resp_reader *r);
 
 /* Returns the next event and fills *resp for IMAP_RD_RESPONSE (and
  * resp->error for IMAP_RD_ERROR). Pointers in *resp are borrowed until the

@@ -493,6 +493,11 @@ size_t imap_cmd_parser_feed(struct imap_cmd_parser *p, const char *in, size_t n)
     return imap_frame_feed(&p->f, in, n);
 }
 
+size_t imap_cmd_parser_pending(const struct imap_cmd_parser *p)
+{
+    return imap_frame_pending(&p->f);
+}
+
 static enum imap_cmd_ev bad(struct imap_command *c, const char *tag, enum imap_err e)
 {
     char t[IMAP_MAX_TAG + 1];

@@ -268,6 +268,11 @@ void imap_frame_discard(struct imap_frame *f)
     start_message(f);
 }
 
+size_t imap_frame_pending(const struct imap_frame *f)
+{
+    return linebuf_pending(&f->lb) + (f->done ? 0 : f->len);
+}
+
 /* ---- lexer -------------------------------------------------------------- */
 
 void imap_lex_begin(struct imap_lex *L, const char *s, size_t len, bool prefix)
@@ -1064,6 +1069,14 @@ static void value(struct imap_out *o, const struct imap_value *v, int i, int dep
         return;
     default: o->invalid = true; return;
     }
+}
+
+int imap_value_nth(const struct imap_value *values, int list, size_t n)
+{
+    if (list < 0 || values[list].type != IMAP_V_LIST) return -1;
+    int i = values[list].first_child;
+    while (i >= 0 && n-- > 0) i = values[i].next_sibling;
+    return i;
 }
 
 void imap_out_value(struct imap_out *o, const struct imap_value *values, int root)

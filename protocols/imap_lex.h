@@ -69,6 +69,8 @@ int  imap_frame_accept(struct imap_frame *f);
  * (non-synchronising, or any literal of a response), drop its octets and
  * the lines after it up to the message's end. */
 void imap_frame_discard(struct imap_frame *f);
+/* Octets fed and not yet part of a handed-out message. */
+size_t imap_frame_pending(const struct imap_frame *f);
 
 /* ---- lexer ------------------------------------------------------------- */
 

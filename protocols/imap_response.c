@@ -421,6 +421,11 @@ size_t imap_resp_reader_feed(struct imap_resp_reader *rd, const char *in, size_t
     return imap_frame_feed(&rd->f, in, n);
 }
 
+size_t imap_resp_reader_pending(const struct imap_resp_reader *rd)
+{
+    return imap_frame_pending(&rd->f);
+}
+
 static enum imap_rd_ev bad(struct imap_response *r, enum imap_err e)
 {
     memset(r, 0, sizeof *r);

@@ -747,6 +747,21 @@ static void test_reset(void **state)
     assert_int_equal(imap_cmd_parser_next(p, &c), IMAP_CMD_COMMAND);
     assert_string_equal(c.tag, "A3");
     assert_int_equal(c.cmd, IMAP_CMD_NOOP);
+    assert_int_equal(imap_cmd_parser_pending(p), 0);
+    /* A command pipelined behind STARTTLS shows as pending. */
+    const char *t = "A4 STARTTLS\r\nA5 LOGIN a b\r\n";
+    imap_cmd_parser_feed(p, t, strlen(t));
+    assert_int_equal(imap_cmd_parser_next(p, &c), IMAP_CMD_COMMAND);
+    assert_int_equal(c.cmd, IMAP_CMD_STARTTLS);
+    assert_int_equal(imap_cmd_parser_pending(p), 14);
+    imap_cmd_parser_reset(p);
+    assert_int_equal(imap_cmd_parser_pending(p), 0);
+    /* A half-gathered command with its literal announced counts too. */
+    const char *u = "A6 LOGIN {3}\r\nab";
+    imap_cmd_parser_feed(p, u, strlen(u));
+    assert_int_equal(imap_cmd_parser_next(p, &c), IMAP_CMD_CONTINUE);
+    assert_int_equal(imap_cmd_parser_next(p, &c), IMAP_CMD_NEED_MORE);
+    assert_int_equal(imap_cmd_parser_pending(p), strlen(u));
     imap_cmd_parser_free(p);
     imap_cmd_parser_free(NULL);
 }

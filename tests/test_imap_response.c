@@ -394,6 +394,10 @@ static void test_fields(void **state)
     int addr = v[from].first_child;
     int host = v[v[v[v[addr].first_child].next_sibling].next_sibling].next_sibling;
     assert_bytes("x.org", v[host].str.ptr, v[host].str.len);
+    assert_int_equal(imap_value_nth(v, addr, 3), host);
+    assert_int_equal(imap_value_nth(v, env, 2), from);
+    assert_int_equal(imap_value_nth(v, env, 10), -1);
+    assert_int_equal(imap_value_nth(v, subj, 0), -1); /* not a list */
     assert_int_equal(r.atts[1].date.date.day, 1);
     assert_int_equal(r.atts[1].date.zone, 0);
     assert_true(r.atts[2].has_origin);
@@ -553,7 +557,9 @@ static void test_reset(void **state)
     const char *a = "* 1 FETCH (BODY[] {100}\r\nabc";
     imap_resp_reader_feed(rd, a, strlen(a));
     assert_int_equal(imap_resp_reader_next(rd, &r), IMAP_RD_NEED_MORE);
+    assert_int_equal(imap_resp_reader_pending(rd), strlen(a));
     imap_resp_reader_reset(rd);
+    assert_int_equal(imap_resp_reader_pending(rd), 0);
     r = read_one(rd, "* 5 RECENT\r\n");
     assert_int_equal(r.kind, IMAP_RESP_RECENT);
     assert_int_equal(r.number, 5);
