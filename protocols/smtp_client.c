@@ -669,6 +669,24 @@ static bool config_ok(struct smtp_client *c)
     return true;
 }
 
+/* A fresh session for c's config and message (both already checked). */
+static void start(struct smtp_client *c)
+{
+    struct smtp_client_config cfg = c->cfg;
+    struct smtp_client_message msg = c->msg;
+    memset(c, 0, sizeof *c);
+    c->cfg = cfg;
+    c->msg = msg;
+    for (size_t i = 0; i < msg.len; i++)
+        if ((unsigned char)msg.data[i] > 127) {
+            c->eight_bit = true;
+            break;
+        }
+    c->tls = cfg.tls_active;
+    c->state = SMTP_CLIENT_GREETING;
+    smtp_reply_reader_init(&c->rr);
+}
+
 struct smtp_client *smtp_client_new(const struct smtp_client_config *cfg,
                                     const struct smtp_client_message *msg, int *err)
 {
@@ -688,15 +706,13 @@ struct smtp_client *smtp_client_new(const struct smtp_client_config *cfg,
             *err = SMTP_CLIENT_ERR_CONFIG;
         return NULL;
     }
-    for (size_t i = 0; i < msg->len; i++)
-        if ((unsigned char)msg->data[i] > 127) {
-            c->eight_bit = true;
-            break;
-        }
-    c->tls = cfg->tls_active;
-    c->state = SMTP_CLIENT_GREETING;
-    smtp_reply_reader_init(&c->rr);
+    start(c);
     return c;
+}
+
+void smtp_client_reset(struct smtp_client *c)
+{
+    start(c);
 }
 
 void smtp_client_free(struct smtp_client *c)

@@ -178,6 +178,12 @@ struct smtp_client *smtp_client_new(const struct smtp_client_config *cfg,
                                     const struct smtp_client_message *msg,
                                     int *err);
 
+/* The same delivery again on a new connection (a retry after a temporary
+ * failure, RFC 5321 4.5.4.1): forgets the session, its result and a sticky
+ * error, and waits for a greeting. cfg and msg stay borrowed. */
+void smtp_client_reset(struct smtp_client *c);
+
+/* Frees the client; NULL is allowed. */
 void smtp_client_free(struct smtp_client *c);
 
 /* Takes up to n bytes from the server; returns how many it took (fewer when

@@ -142,7 +142,12 @@ static void reply_lines(struct smtp_server *s, int code, const char *enhanced,
          * drops the SP of an empty text (RFC 5321 4.2 allows that). */
         len = snprintf(slot->reply, sizeof slot->reply, "334 \r\n");
     }
-    if ((size_t)len > out_room(s)) {
+    snprintf(slot->enhanced, sizeof slot->enhanced, "%s", enhanced ? enhanced : "");
+    slot->ev.code = code;
+    slot->ev.enhanced = slot->enhanced;
+    slot->ev.reply = slot->reply;
+    slot->ev.reply_len = (size_t)len;
+    if ((size_t)len > out_room(s)) { /* the caller answered without draining */
         s->err = SMTP_SERVER_ERR_OUTPUT_FULL;
         return;
     }
@@ -152,11 +157,6 @@ static void reply_lines(struct smtp_server *s, int code, const char *enhanced,
     }
     memcpy(s->out + s->out_len, slot->reply, (size_t)len);
     s->out_len += (size_t)len;
-    snprintf(slot->enhanced, sizeof slot->enhanced, "%s", enhanced ? enhanced : "");
-    slot->ev.code = code;
-    slot->ev.enhanced = slot->enhanced;
-    slot->ev.reply = slot->reply;
-    slot->ev.reply_len = (size_t)len;
 }
 
 static void reply(struct smtp_server *s, int code, const char *enhanced, const char *text)
@@ -694,27 +694,42 @@ static bool printable(const char *t, size_t max)
     return true;
 }
 
-struct smtp_server *smtp_server_new(const struct smtp_server_config *cfg)
+/* A fresh session on s: everything zeroed but the config, greeting queued. */
+static void start(struct smtp_server *s, const struct smtp_server_config *cfg)
 {
-    if (!cfg || !cfg->hostname || !printable(cfg->hostname, SMTP_DOMAIN_MAX))
-        return NULL;
-    struct smtp_server *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
-    s->cfg = *cfg;
-    snprintf(s->hostname, sizeof s->hostname, "%s", cfg->hostname);
+    char host[SMTP_DOMAIN_MAX + 1];
+    snprintf(host, sizeof host, "%s", cfg->hostname); /* cfg may point into s */
+    struct smtp_server_config keep = *cfg;
+    memset(s, 0, sizeof *s);
+    s->cfg = keep;
+    memcpy(s->hostname, host, sizeof host);
     s->cfg.hostname = s->hostname;
-    s->max_size = cfg->max_size ? cfg->max_size : SMTP_SERVER_DEFAULT_MAX_SIZE;
-    s->max_rcpts = cfg->max_rcpts < SMTP_SERVER_MIN_RCPTS ? SMTP_SERVER_MIN_RCPTS
-                                                          : cfg->max_rcpts;
-    s->tls = cfg->tls_active;
+    s->max_size = keep.max_size ? keep.max_size : SMTP_SERVER_DEFAULT_MAX_SIZE;
+    s->max_rcpts = keep.max_rcpts < SMTP_SERVER_MIN_RCPTS ? SMTP_SERVER_MIN_RCPTS
+                                                          : keep.max_rcpts;
+    s->tls = keep.tls_active;
     s->state = SMTP_SERVER_CONNECTED;
     linebuf_init(&s->lb, s->lbuf, sizeof s->lbuf);
     smtp_data_reader_init(&s->dr);
     char text[SMTP_REPLY_LINE_MAX];
     snprintf(text, sizeof text, "%s Simple Mail Transfer Service Ready", s->hostname);
     reply(s, 220, NULL, text); /* RFC 5321 4.2, 3.1; RFC 2034: no enhanced code */
+}
+
+struct smtp_server *smtp_server_new(const struct smtp_server_config *cfg)
+{
+    if (!cfg || !cfg->hostname || !printable(cfg->hostname, SMTP_DOMAIN_MAX))
+        return NULL;
+    struct smtp_server *s = malloc(sizeof *s);
+    if (!s)
+        return NULL;
+    start(s, cfg);
     return s;
+}
+
+void smtp_server_reset(struct smtp_server *s)
+{
+    start(s, &s->cfg);
 }
 
 void smtp_server_free(struct smtp_server *s)

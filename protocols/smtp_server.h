@@ -86,7 +86,8 @@ enum smtp_server_event_type {
     SMTP_SERVER_EV_RCPT,       /* decide: RCPT TO path */
     SMTP_SERVER_EV_VRFY,       /* decide: VRFY argument in path */
     SMTP_SERVER_EV_AUTH,       /* decide: mechanism, authzid, user, password */
-    SMTP_SERVER_EV_DATA,       /* a message line, unstuffed, with its CRLF */
+    SMTP_SERVER_EV_DATA,       /* a message line, unstuffed, with its CRLF (an
+                                  overlong line comes in several pieces) */
     SMTP_SERVER_EV_DATA_END,   /* decide: the whole message has arrived (size) */
     SMTP_SERVER_EV_DATA_ABORT, /* the message was refused (size); forget its lines */
     SMTP_SERVER_EV_STARTTLS,   /* switch the link to TLS, then smtp_server_tls_started() */
@@ -140,7 +141,8 @@ enum smtp_server_status {
                                          400..599, enhanced code of another class,
                                          CR/LF in the text (smtp_format_reply rules) */
     SMTP_SERVER_ERR_NOT_PENDING = -3, /* decision call with no such decision pending */
-    SMTP_SERVER_ERR_OUTPUT_FULL = -2, /* a reply did not fit (caller did not drain); sticky */
+    SMTP_SERVER_ERR_OUTPUT_FULL = -2, /* a reply did not fit (caller answered a decision
+                                         without draining); sticky until reset */
     SMTP_SERVER_ERR_CLOSED = -1,      /* the session is over: nothing more is read */
     SMTP_SERVER_NEED_MORE = 0,        /* no event: feed bytes, drain output or decide */
     SMTP_SERVER_EVENT = 1,            /* *ev holds one event */
@@ -150,6 +152,11 @@ enum smtp_server_status {
  * copied; hostname is copied (at most 255 octets, RFC 5321 4.5.3.1.2).
  * Returns NULL when memory runs out. */
 struct smtp_server *smtp_server_new(const struct smtp_server_config *cfg);
+
+/* A new connection on the same machine: forgets the session (state, TLS,
+ * AUTH, held bytes, queued output, a sticky error, a pending decision) and
+ * queues the greeting again. The config stays. */
+void smtp_server_reset(struct smtp_server *s);
 
 /* Frees the server; NULL is allowed. */
 void smtp_server_free(struct smtp_server *s);

@@ -521,6 +521,52 @@ static void test_long_message_streams(void **state)
     smtp_client_free(r.c);
 }
 
+/* Greylisted, then retried with the same client on a new connection. */
+static void test_retry_after_greylisting(void **state)
+{
+    (void)state;
+    struct smtp_client_message msg = {"a@bar.com", one, 1, hello, strlen(hello)};
+    struct smtp_client *c = smtp_client_new(&plain, &msg, NULL);
+    assert_non_null(c);
+    static const char *const scripts[] = {
+        G220 E_PLAIN OKR "451 4.7.1 Greylisted, try again later\r\n" OKR BYE,
+        G220 E_PLAIN OKR OKR GO OKR BYE,
+    };
+    static const char *const want[] = {
+        "EHLO bar.com\r\nMAIL FROM:<a@bar.com>\r\nRCPT TO:<bob@foo.com>\r\nRSET\r\nQUIT\r\n",
+        "EHLO bar.com\r\nMAIL FROM:<a@bar.com>\r\nRCPT TO:<bob@foo.com>\r\nDATA\r\nHello\r\n"
+        ".\r\nQUIT\r\n",
+    };
+    static const enum smtp_client_outcome outcome[] = {SMTP_CLIENT_FAILED_TEMPORARY,
+                                                       SMTP_CLIENT_DELIVERED};
+    for (size_t i = 0; i < 2; i++) {
+        static char sent[1024];
+        size_t got = 0;
+        if (i > 0)
+            smtp_client_reset(c);
+        assert_int_equal(smtp_client_state(c), SMTP_CLIENT_GREETING);
+        smtp_client_feed(c, scripts[i], strlen(scripts[i]));
+        struct smtp_client_event ev;
+        for (;;) {
+            while (smtp_client_next(c, &ev) == SMTP_CLIENT_EVENT)
+                ;
+            const char *p;
+            size_t k = smtp_client_output(c, &p);
+            if (k == 0)
+                break;
+            memcpy(sent + got, p, k);
+            got += k;
+            smtp_client_consumed(c, k);
+        }
+        assert_bytes(want[i], sent, got);
+        struct smtp_client_result r;
+        smtp_client_result(c, &r);
+        assert_int_equal(r.outcome, outcome[i]);
+        assert_int_equal(r.code, i == 0 ? 451 : 0);
+    }
+    smtp_client_free(c);
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -573,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_trace_and_recipients),
         cmocka_unit_test(test_garbage_is_sticky_error),
         cmocka_unit_test(test_long_message_streams),
+        cmocka_unit_test(test_retry_after_greylisting),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests_name("smtp_client", tests, NULL, NULL);

@@ -742,6 +742,38 @@ static void test_output_backpressure(void **state)
     smtp_server_free(s);
 }
 
+/* reset: a new connection on the same machine, greeting first. */
+static void test_reset(void **state)
+{
+    (void)state;
+    struct smtp_server *s = smtp_server_new(&submission);
+    assert_non_null(s);
+    static const char in[] = "EHLO bar.com\r\nSTARTTLS\r\n";
+    smtp_server_feed(s, in, strlen(in));
+    struct smtp_server_event ev;
+    while (smtp_server_next(s, &ev) == SMTP_SERVER_EVENT)
+        ;
+    assert_int_equal(smtp_server_state(s), SMTP_SERVER_TLS);
+    assert_int_equal(smtp_server_tls_started(s), 0);
+    assert_true(smtp_server_tls(s));
+    smtp_server_reset(s);
+    assert_int_equal(smtp_server_state(s), SMTP_SERVER_CONNECTED);
+    assert_false(smtp_server_tls(s));
+    const char *out;
+    size_t n = smtp_server_output(s, &out);
+    assert_bytes(GREET, out, n);
+    assert_int_equal(smtp_server_next(s, &ev), SMTP_SERVER_EVENT);
+    assert_int_equal(ev.type, SMTP_SERVER_EV_REPLY);
+    assert_int_equal(ev.code, 220);
+    smtp_server_consumed(s, n);
+    smtp_server_feed(s, "EHLO bar.com\r\n", 14);
+    while (smtp_server_next(s, &ev) == SMTP_SERVER_EVENT)
+        ;
+    n = smtp_server_output(s, &out);
+    assert_bytes(EHLO_SUB_CLEAR, out, n); /* STARTTLS offered again */
+    smtp_server_free(s);
+}
+
 static void test_names_and_errors(void **state)
 {
     (void)state;
@@ -780,6 +812,7 @@ int main(void)
         cmocka_unit_test(test_overlong_lines),
         cmocka_unit_test(test_long_data_line),
         cmocka_unit_test(test_output_backpressure),
+        cmocka_unit_test(test_reset),
         cmocka_unit_test(test_names_and_errors),
     };
     return cmocka_run_group_tests_name("smtp_server", tests, NULL, NULL);
