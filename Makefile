@@ -34,6 +34,7 @@ PROTOCOL_SRC := \
 	protocols/imap_server.c \
 	protocols/imap_fetch.c \
 	protocols/imap_search.c \
+	protocols/imap_client.c \
 	protocols/linebuf.c \
 	protocols/md5.c \
 	protocols/mime.c \
@@ -54,6 +55,7 @@ SIM_SRC := \
 	sim/net.c \
 	sim/rng.c \
 	sim/trace.c \
+	sim/dns_service.c \
 
 # render/: views and the command line. main.c holds main() and stays last.
 RENDER_SRC := \
@@ -65,10 +67,12 @@ RENDER_SRC := \
 TESTS := \
 	test_linebuf \
 	test_imap_server \
+	test_imap_client \
 	test_imap_command \
 	test_imap_response \
 	test_sim_engine \
 	test_sim_net \
+	test_sim_dns \
 	test_transcript \
 	test_dns \
 	test_dns_mx \
@@ -87,6 +91,7 @@ TESTS := \
 
 TEST_test_linebuf := protocols/common.c protocols/linebuf.c
 TEST_test_imap_server := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c tests/imap_memstore.c
+TEST_test_imap_client := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_client.c
 TEST_test_imap_command := protocols/common.c protocols/linebuf.c protocols/imap_lex.c protocols/imap_command.c
 TEST_test_imap_response := protocols/common.c protocols/linebuf.c protocols/imap_lex.c protocols/imap_response.c
 TEST_test_smtp := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_explain.c
@@ -99,6 +104,7 @@ TEST_test_smtp_dialogue := protocols/common.c protocols/linebuf.c protocols/base
 TEST_test_sim_engine := sim/engine.c sim/eventq.c sim/rng.c sim/trace.c
 TEST_test_transcript := render/transcript.c sim/trace.c
 TEST_test_sim_net := sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c
+TEST_test_sim_dns := protocols/common.c protocols/dns.c protocols/dns_mx.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/dns_service.c
 TEST_test_dns := protocols/common.c protocols/dns.c
 TEST_test_dns_mx := protocols/common.c protocols/dns.c protocols/dns_mx.c
 TEST_test_base64 := protocols/common.c protocols/base64.c
