@@ -68,7 +68,6 @@ struct smtp_client {
     struct smtp_stuffer stuffer;
 
     bool failed;                     /* result holds the first failure */
-    bool done_given;                 /* the DONE event was handed out */
     struct smtp_client_result result;
     struct smtp_client_rcpt_result rcpt[SMTP_CLIENT_MAX_RCPTS];
 
@@ -734,8 +733,6 @@ int smtp_client_next(struct smtp_client *c, struct smtp_client_event *ev)
             *ev = c->q[c->q_head].ev;
             c->q_head = (c->q_head + 1) % EVQ_MAX;
             c->q_len--;
-            if (ev->type == SMTP_CLIENT_EV_DONE)
-                c->done_given = true;
             return SMTP_CLIENT_EVENT;
         }
         if (c->state == SMTP_CLIENT_DONE)

@@ -102,7 +102,8 @@ extern const char *const smtp_server_event_names[SMTP_SERVER_EV_COUNT];
 struct smtp_server_event {
     enum smtp_server_event_type type;
     enum smtp_server_state from, to; /* STATE */
-    const char *verb;         /* COMMAND: upper-case verb ("" when unrecognised) */
+    const char *verb;         /* COMMAND: upper-case verb; "" when unrecognised,
+                                 too long, or a SASL response line in AUTH */
     const char *line;         /* COMMAND: the line without CRLF; DATA: the text */
     size_t line_len;          /* length of line */
     int code;                 /* REPLY: 220, 250, 550 ... */
