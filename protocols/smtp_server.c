@@ -137,11 +137,6 @@ static void reply_lines(struct smtp_server *s, int code, const char *enhanced,
     struct evslot *slot = push(s, SMTP_SERVER_EV_REPLY);
     int len = smtp_format_reply(code, enhanced, lines, n, slot->reply, sizeof slot->reply);
     EXPECT(len > 0);
-    if (code == 334 && n == 1 && lines[0][0] == 0) {
-        /* RFC 4954 4: continue-req = "334" SP [base64] CRLF; the codec
-         * drops the SP of an empty text (RFC 5321 4.2 allows that). */
-        len = snprintf(slot->reply, sizeof slot->reply, "334 \r\n");
-    }
     snprintf(slot->enhanced, sizeof slot->enhanced, "%s", enhanced ? enhanced : "");
     slot->ev.code = code;
     slot->ev.enhanced = slot->enhanced;
@@ -451,7 +446,7 @@ static void do_auth(struct smtp_server *s)
             auth_plain(s, c->initial, strlen(c->initial));
         } else {
             s->auth_step = AUTH_PLAIN_WAIT;
-            reply(s, 334, NULL, ""); /* RFC 4954 4: an empty challenge */
+            reply(s, 334, NULL, ""); /* RFC 4954 4: an empty challenge, "334 " */
             set_state(s, SMTP_SERVER_AUTH);
         }
         return;
