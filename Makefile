@@ -68,6 +68,7 @@ TESTS := \
 	test_linebuf \
 	test_imap_server \
 	test_imap_client \
+	test_imap_dialogue \
 	test_imap_command \
 	test_imap_response \
 	test_sim_engine \
@@ -92,6 +93,7 @@ TESTS := \
 TEST_test_linebuf := protocols/common.c protocols/linebuf.c
 TEST_test_imap_server := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c tests/imap_memstore.c
 TEST_test_imap_client := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_client.c
+TEST_test_imap_dialogue := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/imap_client.c tests/imap_memstore.c
 TEST_test_imap_command := protocols/common.c protocols/linebuf.c protocols/imap_lex.c protocols/imap_command.c
 TEST_test_imap_response := protocols/common.c protocols/linebuf.c protocols/imap_lex.c protocols/imap_response.c
 TEST_test_smtp := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_explain.c
