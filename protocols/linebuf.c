@@ -78,6 +78,12 @@ size_t linebuf_take_raw(struct linebuf *lb, const char **data, size_t max)
     return n;
 }
 
+size_t linebuf_peek(const struct linebuf *lb, const char **data)
+{
+    *data = lb->data + lb->start;
+    return lb->len;
+}
+
 size_t linebuf_pending(const struct linebuf *lb)
 {
     return lb->len;

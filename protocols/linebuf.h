@@ -48,6 +48,10 @@ enum linebuf_status linebuf_next(struct linebuf *lb, const char **line,
  * of the held bytes, borrowed until the next call. Returns the count. */
 size_t linebuf_take_raw(struct linebuf *lb, const char **data, size_t max);
 
+/* The held bytes not yet returned, without taking them: *data (borrowed
+ * until the next call on lb) and the count. */
+size_t linebuf_peek(const struct linebuf *lb, const char **data);
+
 /* Bytes held and not yet returned. */
 size_t linebuf_pending(const struct linebuf *lb);
 

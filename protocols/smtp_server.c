@@ -609,10 +609,11 @@ static bool line_step(struct smtp_server *s)
  * reader, in order, before any newer byte. */
 static void drain_lines_to_data(struct smtp_server *s)
 {
-    size_t held = linebuf_pending(&s->lb);
+    const char *held_bytes;
+    size_t held = linebuf_peek(&s->lb, &held_bytes);
     if (held == 0)
         return;
-    size_t took = smtp_data_reader_feed(&s->dr, s->lb.data + s->lb.start, held);
+    size_t took = smtp_data_reader_feed(&s->dr, held_bytes, held);
     const char *skip;
     linebuf_take_raw(&s->lb, &skip, took);
 }

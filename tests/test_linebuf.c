@@ -77,6 +77,9 @@ static void test_raw_bytes_after_line(void **state)
     bool bare;
     assert_int_equal(linebuf_next(&lb, &line, &len, &bare), LINEBUF_LINE);
     assert_bytes("A1 APPEND x {5}", line, len);
+    const char *peeked;
+    assert_int_equal(linebuf_peek(&lb, &peeked), 8);
+    assert_memory_equal(peeked, "helloQ\r\n", 8);
     assert_int_equal(linebuf_take_raw(&lb, &raw, 5), 5);
     assert_memory_equal(raw, "hello", 5);
     assert_int_equal(linebuf_next(&lb, &line, &len, &bare), LINEBUF_LINE);
