@@ -155,14 +155,15 @@ typedef void (*writer_fn)(struct imap_out *o, const void *arg);
  * queues it as a SEND. */
 static bool send_with(struct imap_server *s, writer_fn w, const void *arg, bool tail)
 {
+    size_t max = IMAP_SERVER_OUT_MAX - (tail ? 0 : TAIL_ROOM);
     size_t want = 512;
     for (;;) {
-        if (!reserve(s, want, tail)) {
-            s->overflow = true;
-            return false;
-        }
+        if (s->len >= max) break;
+        if (want > max - s->len) want = max - s->len;
+        if (!reserve(s, want, tail)) break;
+        size_t avail = (s->cap < max ? s->cap : max) - s->len;
         struct imap_out o;
-        imap_out_init(&o, s->buf + s->len, s->cap - s->len);
+        imap_out_init(&o, s->buf + s->len, avail);
         w(&o, arg);
         EXPECT(!o.invalid); /* everything we write is ours and legal */
         if (!o.overflow) {
@@ -173,8 +174,11 @@ static bool send_with(struct imap_server *s, writer_fn w, const void *arg, bool 
             s->len += o.len;
             return true;
         }
-        want = (s->cap - s->len) * 2;
+        if (avail == max - s->len) break; /* it does not fit even at the maximum */
+        want = avail * 2;
     }
+    s->overflow = true;
+    return false;
 }
 
 static void write_resp(struct imap_out *o, const void *arg)

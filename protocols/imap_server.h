@@ -28,11 +28,12 @@
 #define IMAP_SERVER_MAX_MSGS 4096
 /* Folders a LIST can report. */
 #define IMAP_SERVER_MAX_FOLDERS 64
-/* Output held for one command's responses: FETCH of whole messages is the
- * biggest, so this bounds FETCH BODY[] of a command to 4 MiB in total; past it
- * the command ends "NO [LIMIT]" (RFC 3501 says nothing on size; Dovecot
- * limits output similarly). */
-#define IMAP_SERVER_OUT_MAX (4u * 1024 * 1024)
+/* Output held for one command's responses, grown on demand. FETCH of whole
+ * messages is the biggest; this lets one FETCH carry any message APPEND
+ * accepts (imap.h's IMAP_DEFAULT_MAX_LITERAL) plus room for the rest. Past
+ * it the command ends "NO [LIMIT] Response too large" after the responses
+ * that fitted (RFC 3501 sets no size; RFC 5530 names the LIMIT code). */
+#define IMAP_SERVER_OUT_MAX (IMAP_DEFAULT_MAX_LITERAL + 256u * 1024u)
 
 enum imap_server_state {
     IMAP_SERVER_NOT_AUTHENTICATED, /* RFC 3501 3.1 */

@@ -416,6 +416,11 @@ static const struct {
     {"no tag", AT_AUTH, "\r\n", "* BAD Missing or invalid tag\r\n"},
     {"FETCH with an unknown item", AT_SELECTED, "a FETCH 1 (FLAGS BOGUS)\r\n",
      "a BAD Unknown FETCH attribute\r\n"},
+    {"APPEND literal over the limit", AT_AUTH, "a APPEND INBOX {999999999}\r\nb NOOP\r\n",
+     "a NO [TOOBIG] Literal too big\r\nb OK NOOP completed\r\n"},
+    {"STORE with an unknown operation", AT_SELECTED, "a STORE 1 FLAGZ (\\Seen)\r\n",
+     "a BAD Invalid STORE operation\r\n"},
+    {"sequence set with 0", AT_SELECTED, "a FETCH 0 FLAGS\r\n", "a BAD Invalid sequence set\r\n"},
     {"IDLE ended by a line other than DONE", AT_SELECTED, "a IDLE\r\nNOOP\r\nb NOOP\r\n",
      "+ idling\r\na BAD Expected DONE\r\nb OK NOOP completed\r\n"},
     /* good replies in the same table for contrast */
@@ -778,6 +783,66 @@ static void test_starttls(void **state)
     }
 }
 
+/* ---- limits ------------------------------------------------------------- */
+
+/* A command line over IMAP_MAX_TEXT is refused and the session goes on. */
+static void test_overlong_line(void **state)
+{
+    (void)state;
+    enum feed_mode modes[] = FEED_MODES;
+    size_t n = IMAP_MAX_TEXT + 100;
+    char *in = malloc(n + 32);
+    assert_non_null(in);
+    memcpy(in, "a NOOP ", 7);
+    memset(in + 7, 'x', n - 7);
+    strcpy(in + n, "\r\nb NOOP\r\n");
+    for (size_t m = 0; m < 2; m++) {
+        struct memstore *ms = sample_store();
+        struct imap_server *s = start_at(ms, AT_AUTH);
+        struct sbuf out = {0};
+        pump(s, in, modes[m], &out, NULL);
+        assert_string_equal(out.p, "a BAD Command line too long\r\nb OK NOOP completed\r\n");
+        sb_free(&out);
+        imap_server_free(s);
+        memstore_free(ms);
+    }
+    free(in);
+}
+
+/* Output is bounded by IMAP_SERVER_OUT_MAX: two 6 MiB messages do not fit
+ * one FETCH; the first is sent, then NO [LIMIT]. One alone fits. */
+static void test_output_limit(void **state)
+{
+    (void)state;
+    size_t big = 6u * 1024 * 1024;
+    char *msg = malloc(big);
+    assert_non_null(msg);
+    memcpy(msg, "Subject: big\r\n\r\n", 16);
+    memset(msg + 16, 'y', big - 16);
+    struct memstore *ms = memstore_new();
+    assert_int_equal(memstore_add_user(ms, "mrc", "secret"), 0);
+    assert_int_equal(memstore_add(ms, "mrc", "INBOX", 1, 0, 0, 0, msg, big, false), 1);
+    assert_int_equal(memstore_add(ms, "mrc", "INBOX", 2, 0, 0, 0, msg, big, false), 2);
+    free(msg);
+    struct imap_server *s = server(ms);
+    struct sbuf out = {0};
+    pump(s, "a LOGIN mrc secret\r\nb SELECT INBOX\r\n", FEED_WHOLE, &out, NULL);
+    sb_clear(&out);
+    pump(s, "c FETCH 1:2 BODY.PEEK[]\r\n", FEED_WHOLE, &out, NULL);
+    const char *head = "* 1 FETCH (BODY[] {6291456}\r\nSubject: big\r\n";
+    assert_memory_equal(out.p, head, strlen(head));
+    const char *tail = "yyy)\r\nc NO [LIMIT] Response too large\r\n";
+    assert_string_equal(out.p + out.len - strlen(tail), tail);
+    assert_int_equal(out.len, strlen("* 1 FETCH (BODY[] {6291456}\r\n") + big + 3
+                                  + strlen("c NO [LIMIT] Response too large\r\n"));
+    sb_clear(&out);
+    pump(s, "d FETCH 2 RFC822.SIZE\r\n", FEED_BYTEWISE, &out, NULL);
+    assert_string_equal(out.p, "* 2 FETCH (RFC822.SIZE 6291456)\r\nd OK FETCH completed\r\n");
+    sb_free(&out);
+    imap_server_free(s);
+    memstore_free(ms);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -788,6 +853,8 @@ int main(void)
         cmocka_unit_test(test_fetch_store_search),
         cmocka_unit_test(test_two_sessions),
         cmocka_unit_test(test_starttls),
+        cmocka_unit_test(test_overlong_line),
+        cmocka_unit_test(test_output_limit),
     };
     return cmocka_run_group_tests_name("imap_server", tests, NULL, NULL);
 }
