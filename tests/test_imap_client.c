@@ -373,12 +373,19 @@ static void test_failures(void **state)
         {"* 0 EXISTS\r\na002 OK hi\r\n", "a003 IDLE\r\n", "", IMAP_CLIENT_IDLE},
         {"a003 BAD unknown command\r\n", "a004 LOGOUT\r\n", "", IMAP_CLIENT_LOGOUT},
     };
+    static const struct exchange login_literal[] = {
+        /* A password with a '"' goes as a literal: wait for "+" (RFC 3501 7.5). */
+        {"* OK hi\r\n", "a001 LOGIN mrc {7}\r\n", "", IMAP_CLIENT_LOGIN},
+        {"+ Ready for literal data\r\n", "se\"cret\r\n", "", IMAP_CLIENT_LOGIN},
+        {"a001 OK hi\r\n", "a002 SELECT INBOX\r\n", "", IMAP_CLIENT_SELECT},
+    };
     static const struct {
         const char *name;
         const struct exchange *x;
         size_t n;
         bool idle;
     } scripts[] = {
+        {"LOGIN with a literal", login_literal, ARRAY_LEN(login_literal), false},
         {"login refused", login_refused, ARRAY_LEN(login_refused), false},
         {"greeting BYE", greeting_bye, ARRAY_LEN(greeting_bye), false},
         {"PREAUTH skips login", preauth, ARRAY_LEN(preauth), false},
@@ -392,7 +399,8 @@ static void test_failures(void **state)
     for (size_t i = 0; i < ARRAY_LEN(scripts); i++) {
         struct imap_client_cache cache;
         memset(&cache, 0, sizeof cache);
-        struct imap_client_config cfg = {.user = "mrc", .pass = "secret", .idle = scripts[i].idle};
+        struct imap_client_config cfg = {.user = "mrc", .pass = i == 0 ? "se\"cret" : "secret",
+                                         .idle = scripts[i].idle};
         run_script(scripts[i].name, &cfg, &cache, scripts[i].x, scripts[i].n);
     }
 }
