@@ -295,7 +295,6 @@ static void deselect(struct imap_server *s)
 
 /* ---- the store: names, events ------------------------------------------ */
 
-#define MB(s) (&(s)->cfg.mailbox)
 #define OPS(s) ((s)->cfg.mailbox.ops)
 #define CTX(s) ((s)->cfg.mailbox.ctx)
 
@@ -430,7 +429,10 @@ struct reply {
     char buf[64]; /* for texts made up on the spot */
 };
 
-typedef void (*handler_fn)(struct imap_server *s, const struct imap_command *c, struct reply *r);
+/* A handler fills *r with the tagged reply and returns false; it returns
+ * true when the command goes on past this line (AUTHENTICATE waiting for
+ * the client's response, IDLE waiting for DONE). */
+typedef bool (*handler_fn)(struct imap_server *s, const struct imap_command *c, struct reply *r);
 
 static void ok(struct reply *r, const char *text)
 {
@@ -450,7 +452,7 @@ static void bad(struct reply *r, const char *text)
     r->text = text;
 }
 
-static void h_capability(struct imap_server *s, const struct imap_command *c, struct reply *r)
+static bool h_capability(struct imap_server *s, const struct imap_command *c, struct reply *r)
 {
     (void)c;
     struct imap_str caps[8];
@@ -461,31 +463,35 @@ static void h_capability(struct imap_server *s, const struct imap_command *c, st
     resp.natoms = capabilities(s, caps);
     send_resp(s, &resp, false);
     ok(r, "CAPABILITY completed");
+    return false;
 }
 
-static void h_noop(struct imap_server *s, const struct imap_command *c, struct reply *r)
+static bool h_noop(struct imap_server *s, const struct imap_command *c, struct reply *r)
 {
     (void)s;
     ok(r, c->cmd == IMAP_CMD_CHECK ? "CHECK completed" : "NOOP completed");
+    return false;
 }
 
-static void h_logout(struct imap_server *s, const struct imap_command *c, struct reply *r)
+static bool h_logout(struct imap_server *s, const struct imap_command *c, struct reply *r)
 {
     (void)c;
     /* RFC 3501 6.1.3: BYE first, then the tagged OK. */
     status_line(s, NULL, IMAP_BYE, NULL, "IMAP4rev1 server terminating connection");
     ok(r, "LOGOUT completed");
+    return false;
 }
 
-static void h_starttls(struct imap_server *s, const struct imap_command *c, struct reply *r)
+static bool h_starttls(struct imap_server *s, const struct imap_command *c, struct reply *r)
 {
     (void)c;
     if (s->tls || !s->cfg.starttls_offered) {
         bad(r, "STARTTLS not available");
-        return;
+        return false;
     }
     ok(r, "Begin TLS negotiation now");
     s->tls_wait = true;
+    return false;
 }
 
 static void logged_in(struct imap_server *s, const char *user, struct reply *r)
@@ -500,22 +506,23 @@ static bool login_disabled(const struct imap_server *s)
     return s->cfg.login_needs_tls && !s->tls;
 }
 
-static void h_login(struct imap_server *s, const struct imap_command *c, struct reply *r)
+static bool h_login(struct imap_server *s, const struct imap_command *c, struct reply *r)
 {
     char user[IMAP_MBX_USER_MAX + 1], pass[IMAP_MBX_USER_MAX + 1];
     if (login_disabled(s)) {
         /* RFC 3501 6.2.3 with LOGINDISABLED; the code is RFC 5530's. */
         r->code = code_other("PRIVACYREQUIRED");
         no(r, "LOGIN disabled until STARTTLS");
-        return;
+        return false;
     }
     if (!cstr(user, sizeof user, &c->user) || !cstr(pass, sizeof pass, &c->password)
         || OPS(s)->authenticate(CTX(s), user, pass) != IMAP_MBX_OK) {
         r->code = code_other("AUTHENTICATIONFAILED");
         no(r, "Authentication failed");
-        return;
+        return false;
     }
     logged_in(s, user, r);
+    return false;
 }
 
 /* Checks a decoded SASL PLAIN message (RFC 4616) and logs in. */
@@ -540,8 +547,7 @@ static void plain(struct imap_server *s, const char *b64, size_t n, struct reply
     ok(r, "AUTHENTICATE completed");
 }
 
-/* Returns true when the command goes on (a "+" was sent). */
-static bool authenticate(struct imap_server *s, const struct imap_command *c, struct reply *r)
+static bool h_authenticate(struct imap_server *s, const struct imap_command *c, struct reply *r)
 {
     if (!(c->mechanism.len == 5 && ascii_ncasecmp(c->mechanism.ptr, "PLAIN", 5) == 0)) {
         no(r, "Unsupported authentication mechanism");
@@ -600,7 +606,7 @@ static void send_select_data(struct imap_server *s, const struct imap_mbx_status
     status_line(s, NULL, IMAP_OK, &code, s->read_only ? "No permanent flags permitted" : "Limited");
 }
 
-static void h_select(struct imap_server *s, const struct imap_command *c, struct reply *r)
+static bool h_select(struct imap_server *s, const struct imap_command *c, struct reply *r)
 {
     char name[IMAP_MBX_NAME_MAX + 1];
     struct imap_mbx_status st;
@@ -610,12 +616,12 @@ static void h_select(struct imap_server *s, const struct imap_command *c, struct
         || OPS(s)->status(CTX(s), s->user, name, &st) != IMAP_MBX_OK) {
         r->code = code_other("NONEXISTENT");
         no(r, "Mailbox does not exist");
-        return;
+        return false;
     }
     if (st.count > IMAP_SERVER_MAX_MSGS) {
         r->code = code_other("LIMIT");
         no(r, "Mailbox has too many messages for this server");
-        return;
+        return false;
     }
     uint32_t n = 0;
     for (uint32_t i = 0; i < st.count; i++) {
@@ -640,6 +646,7 @@ static void h_select(struct imap_server *s, const struct imap_command *c, struct
     send_select_data(s, &st);
     r->code = code_n(s->read_only ? IMAP_CODE_READ_ONLY : IMAP_CODE_READ_WRITE, 0);
     ok(r, s->read_only ? "EXAMINE completed" : "SELECT completed");
+    return false;
 }
 
 static void result_text(struct reply *r, enum imap_mbx_result res, const char *done)
@@ -655,14 +662,14 @@ static void result_text(struct reply *r, enum imap_mbx_result res, const char *d
     EXPECT(!"mailbox result out of range");
 }
 
-static void h_folder(struct imap_server *s, const struct imap_command *c, struct reply *r)
+static bool h_folder(struct imap_server *s, const struct imap_command *c, struct reply *r)
 {
     char a[IMAP_MBX_NAME_MAX + 1], b[IMAP_MBX_NAME_MAX + 1];
     if (!cstr(a, sizeof a, &c->mailbox)
         || (c->cmd == IMAP_CMD_RENAME && !cstr(b, sizeof b, &c->mailbox2))) {
         r->code = code_other("LIMIT");
         no(r, "Mailbox name too long");
-        return;
+        return false;
     }
     enum imap_mbx_result res;
     switch (c->cmd) {
@@ -686,6 +693,7 @@ static void h_folder(struct imap_server *s, const struct imap_command *c, struct
         break;
     default: EXPECT(!"not a folder command");
     }
+    return false;
 }
 
 /* RFC 3501 6.3.8: "*" matches anything, "%" anything but the delimiter. */
@@ -704,7 +712,7 @@ static bool wildmat(const char *pat, size_t pn, const char *name)
     return same && wildmat(pat + 1, pn - 1, name + 1);
 }
 
-static void h_list(struct imap_server *s, const struct imap_command *c, struct reply *r)
+static bool h_list(struct imap_server *s, const struct imap_command *c, struct reply *r)
 {
     bool lsub = c->cmd == IMAP_CMD_LSUB;
     struct imap_response resp;
@@ -719,13 +727,13 @@ static void h_list(struct imap_server *s, const struct imap_command *c, struct r
         resp.mailbox = (struct imap_str){"", 0, false};
         send_resp(s, &resp, false);
         ok(r, lsub ? "LSUB completed" : "LIST completed");
-        return;
+        return false;
     }
     char pat[2 * IMAP_MBX_NAME_MAX + 2];
     size_t pn = c->mailbox.len + c->mailbox2.len;
     if (pn >= sizeof pat) {
         bad(r, "Pattern too long");
-        return;
+        return false;
     }
     memcpy(pat, c->mailbox.ptr, c->mailbox.len);
     memcpy(pat + c->mailbox.len, c->mailbox2.ptr, c->mailbox2.len);
@@ -736,7 +744,7 @@ static void h_list(struct imap_server *s, const struct imap_command *c, struct r
     if (!fs || OPS(s)->list(CTX(s), s->user, fs, IMAP_SERVER_MAX_FOLDERS, &nf) != IMAP_MBX_OK) {
         free(fs);
         no(r, "LIST failed");
-        return;
+        return false;
     }
     for (size_t i = 0; i < nf; i++) {
         if (lsub && !fs[i].subscribed) continue;
@@ -754,9 +762,10 @@ static void h_list(struct imap_server *s, const struct imap_command *c, struct r
     }
     free(fs);
     ok(r, lsub ? "LSUB completed" : "LIST completed");
+    return false;
 }
 
-static void h_status(struct imap_server *s, const struct imap_command *c, struct reply *r)
+static bool h_status(struct imap_server *s, const struct imap_command *c, struct reply *r)
 {
     char name[IMAP_MBX_NAME_MAX + 1];
     struct imap_mbx_status st;
@@ -764,7 +773,7 @@ static void h_status(struct imap_server *s, const struct imap_command *c, struct
         || OPS(s)->status(CTX(s), s->user, name, &st) != IMAP_MBX_OK) {
         r->code = code_other("NONEXISTENT");
         no(r, "Mailbox does not exist");
-        return;
+        return false;
     }
     uint32_t recent = 0, unseen = 0;
     for (uint32_t i = 0; i < st.count; i++) {
@@ -785,6 +794,7 @@ static void h_status(struct imap_server *s, const struct imap_command *c, struct
     resp.status_values[IMAP_STATUS_UNSEEN] = unseen;
     send_resp(s, &resp, false);
     ok(r, "STATUS completed");
+    return false;
 }
 
 static unsigned flag_bits(const struct imap_str *flags, size_t n)
@@ -794,7 +804,7 @@ static unsigned flag_bits(const struct imap_str *flags, size_t n)
     return bits & IMAP_MBX_FLAGS; /* keywords are not kept; \Recent cannot be set */
 }
 
-static void h_append(struct imap_server *s, const struct imap_command *c, struct reply *r)
+static bool h_append(struct imap_server *s, const struct imap_command *c, struct reply *r)
 {
     char name[IMAP_MBX_NAME_MAX + 1];
     struct imap_mbx_status st;
@@ -803,7 +813,7 @@ static void h_append(struct imap_server *s, const struct imap_command *c, struct
         /* RFC 3501 6.3.11: a missing destination gets [TRYCREATE]. */
         r->code = code_n(IMAP_CODE_TRYCREATE, 0);
         no(r, "Mailbox does not exist");
-        return;
+        return false;
     }
     int64_t date = s->now;
     int zone = s->zone;
@@ -819,7 +829,7 @@ static void h_append(struct imap_server *s, const struct imap_command *c, struct
                                               &validity, &uid);
     if (res != IMAP_MBX_OK) {
         result_text(r, res, "");
-        return;
+        return false;
     }
     struct qev *e = push(s, IMAP_SERVER_EV_APPENDED);
     if (e) {
@@ -829,6 +839,7 @@ static void h_append(struct imap_server *s, const struct imap_command *c, struct
     r->code = code_n(IMAP_CODE_APPENDUID, validity);
     r->code.n2 = uid;
     ok(r, "APPEND completed");
+    return false;
 }
 
 /* Checks a sequence-number set: every number must name a message (RFC 3501
@@ -909,11 +920,11 @@ static void write_fetch(struct imap_out *o, const void *arg)
     imap_fetch_write(o, a->s->sc, a->c->items, a->c->nitems, a->m, a->c->uid, a->add_flags);
 }
 
-static void h_fetch(struct imap_server *s, const struct imap_command *c, struct reply *r)
+static bool h_fetch(struct imap_server *s, const struct imap_command *c, struct reply *r)
 {
     if (!valid_set(s, c)) {
         bad(r, "Invalid message sequence number");
-        return;
+        return false;
     }
     bool seen = imap_fetch_sets_seen(c->items, c->nitems) && !s->read_only;
     for (uint32_t i = 0; i < s->n && !s->overflow; i++) {
@@ -931,17 +942,18 @@ static void h_fetch(struct imap_server *s, const struct imap_command *c, struct 
         send_with(s, write_fetch, &a, false);
     }
     ok(r, c->uid ? "UID FETCH completed" : "FETCH completed");
+    return false;
 }
 
-static void h_store(struct imap_server *s, const struct imap_command *c, struct reply *r)
+static bool h_store(struct imap_server *s, const struct imap_command *c, struct reply *r)
 {
     if (!valid_set(s, c)) {
         bad(r, "Invalid message sequence number");
-        return;
+        return false;
     }
     if (s->read_only) {
         no(r, "Mailbox is read-only");
-        return;
+        return false;
     }
     unsigned bits = flag_bits(c->flags, c->nflags);
     for (uint32_t i = 0; i < s->n && !s->overflow; i++) {
@@ -957,6 +969,7 @@ static void h_store(struct imap_server *s, const struct imap_command *c, struct 
     snprintf(r->buf, sizeof r->buf, "%s%s completed", c->uid ? "UID " : "",
              c->store_op == IMAP_STORE_SET ? "FLAGS" : c->store_op == IMAP_STORE_ADD ? "+FLAGS" : "-FLAGS");
     ok(r, r->buf);
+    return false;
 }
 
 static bool charset_ok(const struct imap_command *c)
@@ -966,7 +979,7 @@ static bool charset_ok(const struct imap_command *c)
            || ascii_eq(c->charset.ptr, c->charset.len, "UTF-8");
 }
 
-static void h_search(struct imap_server *s, const struct imap_command *c, struct reply *r)
+static bool h_search(struct imap_server *s, const struct imap_command *c, struct reply *r)
 {
     if (!charset_ok(c)) {
         static const struct imap_str sets[] = {{"US-ASCII", 8, false}, {"UTF-8", 5, false}};
@@ -974,7 +987,7 @@ static void h_search(struct imap_server *s, const struct imap_command *c, struct
         r->code.atoms = sets;
         r->code.natoms = 2;
         no(r, "Unsupported charset");
-        return;
+        return false;
     }
     size_t nn = 0;
     for (uint32_t i = 0; i < s->n; i++) {
@@ -991,6 +1004,7 @@ static void h_search(struct imap_server *s, const struct imap_command *c, struct
     resp.nnumbers = nn;
     send_resp(s, &resp, false);
     ok(r, c->uid ? "UID SEARCH completed" : "SEARCH completed");
+    return false;
 }
 
 /* Adds n to a set being built as ranges, joining runs. */
@@ -1004,20 +1018,20 @@ static void add_range(struct imap_range *g, size_t *n, uint32_t v)
     (*n)++;
 }
 
-static void h_copy(struct imap_server *s, const struct imap_command *c, struct reply *r)
+static bool h_copy(struct imap_server *s, const struct imap_command *c, struct reply *r)
 {
     char dest[IMAP_MBX_NAME_MAX + 1];
     struct imap_mbx_status st;
     if (!valid_set(s, c)) {
         bad(r, "Invalid message sequence number");
-        return;
+        return false;
     }
     if (!cstr(dest, sizeof dest, &c->mailbox)
         || OPS(s)->status(CTX(s), s->user, dest, &st) != IMAP_MBX_OK) {
         /* RFC 3501 6.4.7: [TRYCREATE] when the destination is missing. */
         r->code = code_n(IMAP_CODE_TRYCREATE, 0);
         no(r, "Mailbox does not exist");
-        return;
+        return false;
     }
     size_t n1 = 0, n2 = 0;
     uint32_t validity = st.uidvalidity;
@@ -1030,7 +1044,7 @@ static void h_copy(struct imap_server *s, const struct imap_command *c, struct r
             /* RFC 3501 6.4.7: a failed COPY should leave nothing behind;
              * this store cannot undo, so say what happened. */
             result_text(r, res, "");
-            return;
+            return false;
         }
         add_range(s->ranges[0], &n1, s->msgs[i].uid);
         add_range(s->ranges[1], &n2, nu);
@@ -1046,6 +1060,7 @@ static void h_copy(struct imap_server *s, const struct imap_command *c, struct r
         r->code.set2 = (struct imap_seqset){s->ranges[1], n2};
     }
     ok(r, c->uid ? "UID COPY completed" : "COPY completed");
+    return false;
 }
 
 /* Removes \Deleted messages (in the UID set for UID EXPUNGE, RFC 4315 2.1),
@@ -1073,29 +1088,31 @@ static void expunge_deleted(struct imap_server *s, const struct imap_command *c,
     }
 }
 
-static void h_expunge(struct imap_server *s, const struct imap_command *c, struct reply *r)
+static bool h_expunge(struct imap_server *s, const struct imap_command *c, struct reply *r)
 {
     if (s->read_only) {
         no(r, "Mailbox is read-only");
-        return;
+        return false;
     }
     sync(s, true); /* others' expunges first, so our numbers are right */
     expunge_deleted(s, c, false);
     ok(r, c->uid ? "UID EXPUNGE completed" : "EXPUNGE completed");
+    return false;
 }
 
-static void h_close(struct imap_server *s, const struct imap_command *c, struct reply *r)
+static bool h_close(struct imap_server *s, const struct imap_command *c, struct reply *r)
 {
     (void)c;
     /* RFC 3501 6.4.2: expunge silently, except when read-only. */
     if (!s->read_only) expunge_deleted(s, NULL, true);
     deselect(s);
     ok(r, "CLOSE completed");
+    return false;
 }
 
-/* Returns true when the command goes on (IDLE until DONE). */
-static bool idle(struct imap_server *s, const struct imap_command *c)
+static bool h_idle(struct imap_server *s, const struct imap_command *c, struct reply *r)
 {
+    (void)r;
     sync(s, true);
     struct imap_response resp;
     memset(&resp, 0, sizeof resp);
@@ -1117,14 +1134,14 @@ static bool idle(struct imap_server *s, const struct imap_command *c)
 static const struct {
     enum imap_cmd cmd;
     unsigned states;   /* where the command is valid */
-    handler_fn fn;     /* NULL: handled in dispatch (it may go on) */
+    handler_fn fn;
 } commands[] = {
     {IMAP_CMD_CAPABILITY, NA | AU | SE, h_capability}, /* 6.1 any state */
     {IMAP_CMD_NOOP, NA | AU | SE, h_noop},
     {IMAP_CMD_LOGOUT, NA | AU | SE, h_logout},
     {IMAP_CMD_STARTTLS, NA, h_starttls},               /* 6.2 not authenticated */
     {IMAP_CMD_LOGIN, NA, h_login},
-    {IMAP_CMD_AUTHENTICATE, NA, NULL},
+    {IMAP_CMD_AUTHENTICATE, NA, h_authenticate},
     {IMAP_CMD_SELECT, AU | SE, h_select},              /* 6.3 authenticated */
     {IMAP_CMD_EXAMINE, AU | SE, h_select},
     {IMAP_CMD_CREATE, AU | SE, h_folder},
@@ -1143,7 +1160,7 @@ static const struct {
     {IMAP_CMD_FETCH, SE, h_fetch},
     {IMAP_CMD_STORE, SE, h_store},
     {IMAP_CMD_COPY, SE, h_copy},
-    {IMAP_CMD_IDLE, AU | SE, NULL},                    /* RFC 2177 */
+    {IMAP_CMD_IDLE, AU | SE, h_idle},                  /* RFC 2177 */
 };
 
 /* Ends a command: reports others' changes where allowed, then the tagged
@@ -1209,13 +1226,7 @@ static void dispatch(struct imap_server *s, const struct imap_command *c)
         status_line(s, c->tag, r.status, NULL, r.text);
         return;
     }
-    if (c->cmd == IMAP_CMD_AUTHENTICATE) {
-        if (authenticate(s, c, &r)) return;
-    } else if (c->cmd == IMAP_CMD_IDLE) {
-        if (idle(s, c)) return;
-    } else {
-        commands[i].fn(s, c, &r);
-    }
+    if (commands[i].fn(s, c, &r)) return; /* it goes on */
     finish(s, c->tag, c->cmd, c->uid, &r);
 }
 
