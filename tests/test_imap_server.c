@@ -642,6 +642,16 @@ static const struct {
      "* 2 FETCH (BODY[TEXT] {8}\r\nbody 5\r\n)\r\nf OK FETCH completed\r\n"},
     {"COPY reports COPYUID", "f COPY 1:2 Archive\r\n",
      "f OK [COPYUID 7 1,5 1:2] COPY completed\r\n"},
+    {"UID COPY reports COPYUID", "f UID COPY 5 Archive\r\n",
+     "f OK [COPYUID 7 5 1] UID COPY completed\r\n"},
+    {"APPEND without a date takes the session's clock",
+     "f APPEND Archive {11}\r\nSubject: y\r\ng EXAMINE Archive\r\nh FETCH 1 (INTERNALDATE FLAGS)\r\n",
+     "+ Ready for literal data\r\nf OK [APPENDUID 7 1] APPEND completed\r\n"
+     "* 1 EXISTS\r\n* 1 RECENT\r\n* OK [UNSEEN 1] Message 1 is the first unseen message\r\n"
+     "* OK [UIDVALIDITY 7] UIDs valid\r\n* OK [UIDNEXT 2] Predicted next UID\r\n"
+     "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
+     "* OK [PERMANENTFLAGS ()] No permanent flags permitted\r\ng OK [READ-ONLY] EXAMINE completed\r\n"
+     "* 1 FETCH (INTERNALDATE \"26-Nov-2026 10:00:00 +0100\" FLAGS (\\Recent))\r\nh OK FETCH completed\r\n"},
     {"APPEND reports APPENDUID and EXISTS", "f APPEND INBOX (\\Seen) \"26-Nov-2026 10:00:00 +0100\" {11}\r\nSubject: x\r\n",
      "+ Ready for literal data\r\n* 3 EXISTS\r\n* 1 RECENT\r\nf OK [APPENDUID 42 6] APPEND completed\r\n"},
     {"CLOSE expunges silently", "f STORE 1 +FLAGS.SILENT (\\Deleted)\r\ng CLOSE\r\n",
@@ -672,6 +682,7 @@ static void test_fetch_store_search(void **state)
         for (size_t m = 0; m < 2; m++) {
             struct memstore *ms = two_msg_store();
             struct imap_server *s = server(ms);
+            imap_server_set_clock(s, 1795683600, 60); /* 26-Nov-2026 09:00:00 UTC, shown +0100 */
             struct sbuf out = {0};
             pump(s, "a LOGIN mrc secret\r\nb SELECT INBOX\r\n", FEED_WHOLE, &out, NULL);
             sb_clear(&out);
