@@ -9,8 +9,9 @@
 #include "protocols/base64.h"
 #include "protocols/common.h"
 
-/* Events one response can cause (each FETCH is one response, so a few). */
-#define MAX_EVENTS 64
+/* Events one response can cause: a few, except the tagged end of UID SEARCH
+ * or EXPUNGE, which can remove every cached message at once. */
+#define MAX_EVENTS (IMAP_CLIENT_MAX_CACHE + 16)
 /* A formatted command: LOGIN with two quoted strings of at most
  * IMAP_MBX_USER_MAX, or UID STORE with a flag list; 4 KiB is ample. */
 #define CMD_MAX 4096
@@ -121,7 +122,7 @@ static struct cev *push(struct imap_client *c, enum imap_client_ev type, const c
         memmove(c->q, c->q + c->qhead, c->qn * sizeof c->q[0]);
         c->qhead = 0;
     }
-    EXPECT(c->qn < MAX_EVENTS); /* one response makes a handful */
+    EXPECT(c->qn < MAX_EVENTS); /* see MAX_EVENTS */
     size_t tlen = text ? strlen(text) : 0;
     if (!reserve(c, len + tlen + 1)) {
         data = NULL; /* too big to show: the event goes out without it */

@@ -26,9 +26,11 @@
 /* Room kept at the end of the arena so a command that ran out of output
  * space can still send its tagged NO. */
 #define TAIL_ROOM 1024
-/* Events one command can queue: a FETCH or STORE over every message, each
- * with a FLAGGED, plus EXPUNGEs, and a few more. */
-#define MAX_EVENTS (3 * IMAP_SERVER_MAX_MSGS + 64)
+/* Events one command can queue: a STORE over every message (a SEND and a
+ * FLAGGED each), then other sessions' changes at its end (a FETCH or an
+ * EXPUNGE each, and EXISTS), with room to spare. The queue grows to this on
+ * demand; past it the command ends NO [LIMIT]. */
+#define MAX_EVENTS (6 * IMAP_SERVER_MAX_MSGS + 64)
 /* The hierarchy delimiter of LIST (RFC 3501 6.3.8). */
 #define DELIM '/'
 

@@ -405,6 +405,39 @@ static void test_failures(void **state)
     }
 }
 
+/* Every cached message expunged at once: one event each, nothing lost. */
+static void test_mass_expunge(void **state)
+{
+    (void)state;
+    struct imap_client_cache *cache = calloc(1, sizeof *cache);
+    assert_non_null(cache);
+    cache->uidvalidity = 9;
+    cache->last_uid = IMAP_CLIENT_MAX_CACHE;
+    cache->n = IMAP_CLIENT_MAX_CACHE;
+    for (size_t i = 0; i < cache->n; i++) cache->msgs[i].uid = (uint32_t)i + 1;
+    struct imap_client_config cfg = {.user = "mrc", .pass = "secret", .cache = cache};
+    struct imap_client *c = imap_client_new(&cfg);
+    struct got g;
+    step(c, "* OK hi\r\na001 OK hi\r\n", FEED_WHOLE, &g);
+    step(c, "* 0 EXISTS\r\n* OK [UIDVALIDITY 9] x\r\na002 OK hi\r\n", FEED_WHOLE, &g);
+    assert_string_equal(g.sent, "a003 UID FETCH 1:1024 (FLAGS)\r\n");
+    step(c, "a003 OK hi\r\n", FEED_WHOLE, &g);
+    assert_string_equal(g.sent, "a004 UID SEARCH ALL\r\n");
+    /* count the events rather than keep them all */
+    struct imap_client_event ev;
+    size_t off = 0, expunged = 0;
+    const char *in = "* SEARCH\r\na004 OK hi\r\n";
+    while (off < strlen(in)) off += imap_client_feed(c, in + off, strlen(in) - off);
+    enum imap_client_ev t;
+    while ((t = imap_client_next(c, &ev)) != IMAP_CLIENT_NEED_MORE)
+        if (t == IMAP_CLIENT_EV_EXPUNGED) expunged++;
+    assert_int_equal(expunged, IMAP_CLIENT_MAX_CACHE);
+    assert_int_equal(cache->n, 0);
+    assert_int_equal(imap_client_state(c), IMAP_CLIENT_LOGOUT);
+    imap_client_free(c);
+    free(cache);
+}
+
 static void test_stop_while_idle(void **state)
 {
     (void)state;
@@ -436,6 +469,7 @@ int main(void)
         cmocka_unit_test(test_starttls_authenticate),
         cmocka_unit_test(test_failures),
         cmocka_unit_test(test_stop_while_idle),
+        cmocka_unit_test(test_mass_expunge),
     };
     return cmocka_run_group_tests_name("imap_client", tests, NULL, NULL);
 }
