@@ -1400,6 +1400,7 @@ void imap_server_poll(struct imap_server *s)
 
 void imap_server_tls_started(struct imap_server *s)
 {
+    if (!s->tls_wait) return; /* no STARTTLS was answered: nothing to do */
     s->tls_wait = false;
     s->tls = true;
     s->drain = false;

@@ -50,8 +50,11 @@ enum imap_server_ev {
     IMAP_SERVER_NEED_MORE = 0, /* nothing to do until more bytes or a poll */
     IMAP_SERVER_EV_SEND,       /* data/len: bytes for the client: one whole
                                   response with its CRLF (and literal) */
-    IMAP_SERVER_EV_COMMAND,    /* tag, verb and data/len (the line as
-                                  received, without CRLF) of a command */
+    IMAP_SERVER_EV_COMMAND,    /* tag, verb and data/len: a command's bytes
+                                  as received without the last CRLF (with
+                                  any literal; the first 8 KiB); verb "?"
+                                  for one the parser refused, "DONE" for
+                                  IDLE's end, "AUTHENTICATE" for a SASL line */
     IMAP_SERVER_EV_STATE,      /* from -> to */
     IMAP_SERVER_EV_FLAGGED,    /* this session changed uid's flags to flags */
     IMAP_SERVER_EV_EXPUNGED,   /* this session expunged uid */
