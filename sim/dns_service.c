@@ -146,6 +146,7 @@ struct mxjob {
     enum sim_dns_mx_state state;
     bool requeried;
     bool asked_addr;        /* an address query was made: select() gets job->addr */
+    bool addr_tempfail;     /* an address query timed out or got SERVFAIL */
     size_t next_target;
     uint64_t seed;
     struct dns_msg mx, addr; /* the MX answer; the address answers, merged */
@@ -1028,6 +1029,8 @@ static enum sim_dns_result result_of(const struct dns_msg *m)
 {
     if (!m)
         return SIM_DNS_TIMEOUT;
+    if (m->h.tc)
+        return SIM_DNS_FAILED; /* truncated: the retry over TCP is not simulated */
     switch (m->h.rcode) {
     case DNS_RCODE_NOERROR:
         return m->sec[DNS_ANSWER].count ? SIM_DNS_ANSWER : SIM_DNS_NODATA;
@@ -1545,6 +1548,15 @@ static void mx_next_addr(struct mxjob *j)
     }
     enum dns_mx_status st =
         dns_mx_select(&j->domain, &j->mx, j->asked_addr ? &j->addr : NULL, j->seed, &j->list);
+    /* No host has an address because a lookup failed for now, not because
+     * none exists: try again later, as Postfix does ("try again"). */
+    if (st == DNS_MX_OK && j->addr_tempfail) {
+        size_t usable = 0;
+        for (size_t i = 0; i < j->list.count; i++)
+            usable += j->list.t[i].naddr > 0;
+        if (usable == 0)
+            st = DNS_MX_TEMPFAIL;
+    }
     mx_finish(j, st);
 }
 
@@ -1558,7 +1570,9 @@ static void mx_addr_done(struct sim_dns *svc, struct txn *t, const struct dns_ms
         mx_finish(j, DNS_MX_TEMPFAIL);
         return;
     }
-    if (reply && reply->h.rcode == DNS_RCODE_NOERROR) {
+    if (r == SIM_DNS_TIMEOUT || r == SIM_DNS_SERVFAIL || r == SIM_DNS_FAILED)
+        j->addr_tempfail = true;
+    if (reply && reply->h.rcode == DNS_RCODE_NOERROR && !reply->h.tc) {
         /* Merge the answer's records into one message for dns_mx_select(),
          * which gathers addresses (and a CNAME) by owner name. */
         for (size_t i = 0; i < reply->sec[DNS_ANSWER].count; i++)

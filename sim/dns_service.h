@@ -168,7 +168,7 @@ enum sim_dns_result {
     SIM_DNS_NODATA,   /* NOERROR, no answer records: the name has no such type */
     SIM_DNS_NXDOMAIN, /* the name does not exist */
     SIM_DNS_SERVFAIL, /* the resolver could not get an answer */
-    SIM_DNS_FAILED,   /* another RCODE (FORMERR, NOTIMP, REFUSED) */
+    SIM_DNS_FAILED,   /* another RCODE (FORMERR, NOTIMP, REFUSED), or TC set (no TCP retry here) */
     SIM_DNS_TIMEOUT,  /* no reply after SIM_DNS_STUB_TRIES tries */
     SIM_DNS_RESULT_COUNT
 };
@@ -204,8 +204,9 @@ enum sim_dns_mx_state {
 extern const char *const sim_dns_mx_state_names[SIM_DNS_MX_STATE_COUNT];
 
 /* Called once. status is dns_mx_select()'s (never DNS_MX_REQUERY: a CNAME is
- * followed here); DNS_MX_TEMPFAIL covers SERVFAIL and timeouts, which an MTA
- * answers with 4xx and a later retry. list (borrowed until the callback
+ * followed here); DNS_MX_TEMPFAIL covers SERVFAIL and timeouts of the MX
+ * query, and address lookups that failed that way for every host, which an
+ * MTA answers with 4xx and a later retry. list (borrowed until the callback
  * returns) holds the hosts to try, in order, when status is DNS_MX_OK; a
  * host whose address lookup failed has naddr 0. */
 typedef void (*sim_dns_mx_fn)(void *ctx, enum dns_mx_status status,

@@ -561,11 +561,92 @@ static void test_resolver_down_times_out(void **state)
     teardown();
 }
 
-/* ---- malformed queries ------------------------------------------------------- */
-
+/* A query without RD is answered from the cache or refused (RFC 1034
+ * 4.3.1); an answer over 512 octets comes truncated (RFC 1035 4.2.1), and
+ * with no TCP here the resolver reports SERVFAIL. */
 static uint8_t reply_bytes[DNS_UDP_MAX];
 static size_t reply_len;
 static int replies;
+
+static void send_query(const char *ip, uint16_t id, const char *name, uint16_t type, bool rd)
+{
+    static struct dns_msg q;
+    struct dns_name n;
+    assert_int_equal(dns_name_from_text(&n, name), DNS_OK);
+    dns_query_init(&q, id, &n, type, rd);
+    uint8_t buf[DNS_UDP_MAX];
+    size_t len;
+    assert_int_equal(dns_encode(&q, buf, sizeof buf, &len), DNS_OK);
+    sim_net_send_datagram(net, pc, 5353, ip, SIM_DNS_PORT, (const char *)buf, len, SIM_DIR_C2S,
+                          "query", "");
+}
+
+static void on_raw_reply(void *ctx, struct sim_host *from, unsigned from_port, const char *bytes,
+                         size_t n);
+
+static void ev_send_no_rd(struct sim_engine *e, void *ctx, uint64_t id)
+{
+    (void)e;
+    (void)ctx;
+    send_query(RESOLVER_IP, (uint16_t)id, "mx1.example.org", DNS_TYPE_A, false);
+}
+
+static void test_no_recursion_and_truncation(void **state)
+{
+    (void)state;
+    static struct dns_msg m;
+    world(1);
+    assert_int_equal(sim_host_bind_udp(pc, 5353, on_raw_reply, NULL), 0);
+    replies = 0;
+    send_query(RESOLVER_IP, 0x0101, "mx1.example.org", DNS_TYPE_A, false);
+    sim_engine_run(&engine, SIM_SEC(1));
+    assert_int_equal(replies, 1);
+    assert_int_equal(dns_decode(reply_bytes, reply_len, DNS_UDP_MAX, &m), DNS_OK);
+    assert_int_equal(m.h.id, 0x0101);
+    assert_int_equal(m.h.rcode, DNS_RCODE_REFUSED);
+    assert_true(m.h.ra && !m.h.rd && !m.h.aa);
+    assert_string_equal(dns_event(1)->note, "the resolver refuses: the answer is not cached and "
+                                            "the query did not ask for recursion (RD)");
+    assert_int_equal(dns_to("ns-org"), 0);
+    /* once cached, the same query without RD is answered */
+    memset(got, 0, sizeof got);
+    lookup_at(0, SIM_SEC(2), RESOLVER_IP, "mx1.example.org", DNS_TYPE_A);
+    sim_after(&engine, SIM_SEC(3) - engine.now, ev_send_no_rd, NULL, 0x0202);
+    sim_engine_run(&engine, SIM_SEC(5));
+    assert_int_equal(replies, 2);
+    assert_int_equal(dns_decode(reply_bytes, reply_len, DNS_UDP_MAX, &m), DNS_OK);
+    assert_int_equal(m.h.id, 0x0202);
+    assert_int_equal(m.h.rcode, DNS_RCODE_NOERROR);
+    assert_int_equal(m.sec[DNS_ANSWER].count, 1);
+    assert_int_equal(m.sec[DNS_ANSWER].rr[0].ttl, 3600 - 0); /* stored 2.065 s, asked 3.015 s */
+    assert_int_equal(dns_to("ns-org"), 1);
+
+    /* ten TXT records of 100 octets do not fit 512 */
+    struct sim_dns_zone *edu;
+    assert_int_equal(sim_dns_zone_add(svc, "example.edu", &edu), SIM_DNS_OK);
+    char txt[101];
+    for (int i = 0; i < 10; i++) {
+        memset(txt, 'a' + i, 100);
+        txt[100] = '\0';
+        assert_int_equal(sim_dns_zone_add_rr(edu, "example.edu", DNS_TYPE_TXT, 60, txt), 0);
+    }
+    assert_int_equal(sim_dns_serve_zone(svc, ns_org, edu), SIM_DNS_OK);
+    assert_int_equal(sim_dns_resolver_delegate(svc, resolver, "example.edu", NS_ORG_IP), 0);
+    lookup_at(1, SIM_SEC(10), NS_ORG_IP, "example.edu", DNS_TYPE_TXT);
+    lookup_at(2, SIM_SEC(20), RESOLVER_IP, "example.edu", DNS_TYPE_TXT);
+    sim_engine_run(&engine, SIM_SEC(30));
+    assert_int_equal(got[1].r, SIM_DNS_FAILED);
+    assert_string_equal(got[1].summary, "NODATA"); /* TC set, the records left out */
+    assert_true(got[1].aa);
+    assert_int_equal(got[2].r, SIM_DNS_SERVFAIL);
+    size_t n = count_kind(SIM_TR_DNS);
+    assert_string_equal(dns_event(n - 1)->note,
+                        "the server for example.edu answered a truncated reply: the resolver "
+                        "reports a failure (SERVFAIL)");
+    teardown();
+}
+
+/* ---- malformed queries ------------------------------------------------------- */
 
 static void on_raw_reply(void *ctx, struct sim_host *from, unsigned from_port, const char *bytes,
                          size_t n)
@@ -786,6 +867,19 @@ static void test_mx_notes_and_failures(void **state)
     assert_true(mxg[0].t == SIM_MSEC(6030));
     teardown();
 
+    /* the MX answer comes, but the only host's address cannot be had for
+     * now: temporary too (query at 80 ms, resolver gives up 6 s after 95 ms) */
+    world(3);
+    memset(mxg, 0, sizeof mxg);
+    sim_host_set_up(ns_net, false);
+    assert_int_equal(sim_dns_resolve_mx(svc, mta, RESOLVER_IP, "shop.example.org", on_mx, &mxg[0]),
+                     0);
+    sim_engine_run(&engine, SIM_SEC(60));
+    assert_int_equal(mxg[0].calls, 1);
+    assert_int_equal(mxg[0].st, DNS_MX_TEMPFAIL);
+    assert_true(mxg[0].t == SIM_MSEC(6110));
+    teardown();
+
     /* the resolver down: the stub times out, also temporary */
     world(3);
     memset(mxg, 0, sizeof mxg);
@@ -852,6 +946,7 @@ int main(void)
         cmocka_unit_test(test_cname_across_zones),
         cmocka_unit_test(test_authority_down_servfail_after_retries),
         cmocka_unit_test(test_resolver_down_times_out),
+        cmocka_unit_test(test_no_recursion_and_truncation),
         cmocka_unit_test(test_malformed_queries),
         cmocka_unit_test(test_mx_resolution),
         cmocka_unit_test(test_mx_notes_and_failures),
