@@ -608,7 +608,7 @@ static void describe(const struct dns_msg *m, const char *who, char *out, size_t
             appendf(out, cap, "%s exists but has no %s records (NODATA)", a,
                     type_text(qtype, tt, sizeof tt));
         else
-            appendf(out, cap, "the rest is in another zone");
+            appendf(out, cap, "%s is served elsewhere, so the resolver must ask on", a);
         return;
     }
     size_t k = n - i;
@@ -625,7 +625,8 @@ static void describe(const struct dns_msg *m, const char *who, char *out, size_t
         if (k > 1)
             appendf(out, cap, "; lower is tried first");
         if (m->sec[DNS_ADDITIONAL].count)
-            appendf(out, cap, "; their addresses come along in the additional section");
+            appendf(out, cap, "; %s come%s along in the additional section",
+                    k == 1 ? "its address" : "their addresses", k == 1 ? "s" : "");
         return;
     }
     if (qtype == DNS_TYPE_A || qtype == DNS_TYPE_AAAA) {
@@ -652,7 +653,18 @@ static void send_reply(struct sim_dns *svc, struct sim_host *host, const char *i
     bool tc;
     if (dns_encode_udp(m, svc->buf, sizeof svc->buf, &len, &tc) != DNS_OK)
         return; /* only a malformed name of our own could cause it; nothing to send */
-    dns_msg_summary(m, svc->text, sizeof svc->text);
+    char why[SIM_DNS_TEXT_MAX];
+    if (tc) {
+        /* What crosses the wire is the header and question alone. */
+        snprintf(svc->text, sizeof svc->text, "TRUNCATED (TC)");
+        snprintf(why, sizeof why,
+                 "the answer does not fit in %u octets of UDP, so it goes out empty with TC "
+                 "set: the asker should retry over TCP (RFC 1035 4.2.1)",
+                 (unsigned)DNS_UDP_MAX);
+        note = why;
+    } else {
+        dns_msg_summary(m, svc->text, sizeof svc->text);
+    }
     sim_net_send_datagram(svc->net, host, SIM_DNS_PORT, ip, port, (const char *)svc->buf, len,
                           SIM_DIR_S2C, svc->text, note);
 }
@@ -1049,23 +1061,27 @@ static void stub_done(struct sim_dns *svc, struct txn *t, const struct dns_msg *
     t->cb(t->ctx, result_of(reply), reply);
 }
 
-/* What a stub's query is for, in words. */
-static void stub_note(struct sim_dns *svc, const struct sim_host *from, const struct dns_name *q,
-                      uint16_t type)
+/* What a stub's query is for, in words. Asked directly, a name server is
+ * "the name server", otherwise the host's resolver. */
+static void stub_note(struct sim_dns *svc, const struct sim_host *from, const char *server_ip,
+                      const struct dns_name *q, uint16_t type)
 {
     char n[DNS_NAME_TEXT_MAX], tt[16];
     const char *h = sim_host_name(from);
+    const struct sim_host *to = sim_net_host_by_ip(svc->net, server_ip);
+    const char *whom = to && sim_host_role(to) == SIM_ROLE_DNS_SERVER ? "the name server"
+                                                                      : "its resolver";
     plain(q, n, sizeof n);
     if (type == DNS_TYPE_MX)
-        snprintf(svc->note, sizeof svc->note, "%s asks its resolver where mail for %s should go",
-                 h, n);
+        snprintf(svc->note, sizeof svc->note, "%s asks %s where mail for %s should go", h, whom,
+                 n);
     else if (type == DNS_TYPE_A)
-        snprintf(svc->note, sizeof svc->note, "%s asks its resolver for the address of %s", h, n);
+        snprintf(svc->note, sizeof svc->note, "%s asks %s for the address of %s", h, whom, n);
     else if (type == DNS_TYPE_AAAA)
-        snprintf(svc->note, sizeof svc->note, "%s asks its resolver for the IPv6 address of %s",
-                 h, n);
+        snprintf(svc->note, sizeof svc->note, "%s asks %s for the IPv6 address of %s", h, whom,
+                 n);
     else
-        snprintf(svc->note, sizeof svc->note, "%s asks its resolver for the %s records of %s", h,
+        snprintf(svc->note, sizeof svc->note, "%s asks %s for the %s records of %s", h, whom,
                  type_text(type, tt, sizeof tt), n);
 }
 
@@ -1073,7 +1089,7 @@ static int lookup(struct sim_dns *svc, struct sim_host *from, const char *resolv
                   const struct dns_name *q, uint16_t type, txn_done_fn done, void *ctx,
                   sim_dns_lookup_fn cb)
 {
-    stub_note(svc, from, q, type);
+    stub_note(svc, from, resolver_ip, q, type);
     return txn_start(svc, from, resolver_ip, q, type, true, SIM_DNS_STUB_TIMEOUT,
                      SIM_DNS_STUB_TRIES, sim_host_name(from), done, ctx, cb, svc->note);
 }

@@ -359,6 +359,9 @@ static void test_authoritative_answers(void **state)
         /* mta to ns-org is 30 ms each way */
         assert_true(g->t == SIM_MSEC(60));
         assert_int_equal(count_kind(SIM_TR_DNS), 2);
+        if (i == 0)
+            assert_string_equal(dns_event(0)->note,
+                                "mta asks the name server where mail for example.org should go");
         teardown();
     }
 }
@@ -640,6 +643,18 @@ static void test_no_recursion_and_truncation(void **state)
     assert_true(got[1].aa);
     assert_int_equal(got[2].r, SIM_DNS_SERVFAIL);
     size_t n = count_kind(SIM_TR_DNS);
+    size_t tc = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct sim_trace_event *ev = dns_event(i);
+        if (strcmp(ev->from, "ns-org") || strcmp(ev->text, "TRUNCATED (TC)"))
+            continue;
+        tc++;
+        assert_string_equal(ev->note, "the answer does not fit in 512 octets of UDP, so it goes "
+                                      "out empty with TC set: the asker should retry over TCP "
+                                      "(RFC 1035 4.2.1)");
+        assert_int_equal(ev->wire_bytes, 12 + 13 + 4); /* header, example.edu., type, class */
+    }
+    assert_int_equal(tc, 2); /* to mta directly, then to the resolver */
     assert_string_equal(dns_event(n - 1)->note,
                         "the server for example.edu answered a truncated reply: the resolver "
                         "reports a failure (SERVFAIL)");
