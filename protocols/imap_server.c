@@ -698,20 +698,28 @@ static bool h_folder(struct imap_server *s, const struct imap_command *c, struct
     return false;
 }
 
-/* RFC 3501 6.3.8: "*" matches anything, "%" anything but the delimiter. */
+/* RFC 3501 6.3.8: "*" matches anything, "%" anything but the delimiter.
+ * Row by row over the pattern (dynamic programming), so a pattern full of
+ * wildcards costs pattern x name steps, never an exponential backtrack. */
 static bool wildmat(const char *pat, size_t pn, const char *name)
 {
-    if (pn == 0) return *name == 0;
-    if (*pat == '*' || *pat == '%') {
-        for (const char *p = name;; p++) {
-            if (wildmat(pat + 1, pn - 1, p)) return true;
-            if (!*p || (*pat == '%' && *p == DELIM)) return false;
+    size_t nn = strlen(name);
+    bool row[IMAP_MBX_NAME_MAX + 2], next[IMAP_MBX_NAME_MAX + 2];
+    if (nn > IMAP_MBX_NAME_MAX) return false;
+    memset(row, 0, sizeof row);
+    row[0] = true; /* the empty pattern matches the empty name */
+    for (size_t i = 0; i < pn; i++) {
+        char c = pat[i];
+        next[0] = row[0] && (c == '*' || c == '%');
+        for (size_t j = 1; j <= nn; j++) {
+            char ch = name[j - 1];
+            if (c == '*') next[j] = row[j] || next[j - 1];
+            else if (c == '%') next[j] = row[j] || (next[j - 1] && ch != DELIM);
+            else next[j] = row[j - 1] && ch == c;
         }
+        memcpy(row, next, (nn + 1) * sizeof row[0]);
     }
-    /* INBOX is case-insensitive (RFC 3501 5.1); the store spells it so. */
-    if (!*name) return false;
-    bool same = *pat == *name;
-    return same && wildmat(pat + 1, pn - 1, name + 1);
+    return row[nn];
 }
 
 static bool h_list(struct imap_server *s, const struct imap_command *c, struct reply *r)
