@@ -931,8 +931,6 @@ static void ev_txn_timeout(struct sim_engine *e, void *ctx, uint64_t serial)
         return; /* answered already */
     if (t->tries < t->max_tries) {
         /* RFC 1035 4.2.1: retransmit after a timeout, the same query. */
-        char q[DNS_NAME_TEXT_MAX];
-        plain(&t->qname, q, sizeof q);
         snprintf(svc->note, sizeof svc->note, "no reply after %llu s: %s asks again (try %u of %u)",
                  (unsigned long long)(t->timeout / SIM_SEC(1)), t->who, t->tries + 1,
                  t->max_tries);
@@ -959,9 +957,10 @@ static void txn_send(struct sim_dns *svc, struct txn *t, const char *note)
     sim_after(svc->e, t->timeout, ev_txn_timeout, svc, t->serial);
 }
 
-/* Starts a query from host to server_ip:53; done runs once, with the reply
- * or NULL after max_tries timeouts. Returns 0 or a SIM_DNS_ERR_*; *out gets
- * the txn so the caller can fill cb/ctx before the first event. */
+/* Starts a query from host to server_ip:53, sending it at once with note;
+ * done runs once, later, with the matching reply or NULL after max_tries
+ * timeouts (it gets ctx and cb through the txn). Returns 0 or a
+ * SIM_DNS_ERR_* (then done never runs). */
 static int txn_start(struct sim_dns *svc, struct sim_host *host, const char *server_ip,
                      const struct dns_name *qname, uint16_t qtype, bool rd, sim_time timeout,
                      unsigned max_tries, const char *who, txn_done_fn done, void *ctx,
