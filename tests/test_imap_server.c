@@ -816,6 +816,60 @@ static void test_starttls(void **state)
     }
 }
 
+/* A forwarded message inside a multipart: BODYSTRUCTURE carries the inner
+ * ENVELOPE and structure (RFC 3501 7.4.2), and 2.HEADER / 2.TEXT address
+ * the inner message (6.4.5). */
+static const char forwarded_msg[] =
+    "From: a@example.com\r\n"
+    "Subject: fwd\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=Q\r\n"
+    "\r\n"
+    "--Q\r\n"
+    "Content-Type: text/plain\r\n"
+    "\r\n"
+    "see below\r\n"
+    "--Q\r\n"
+    "Content-Type: message/rfc822\r\n"
+    "\r\n"
+    "From: b@example.org\r\n"
+    "Subject: inner\r\n"
+    "\r\n"
+    "inner body\r\n"
+    "--Q--\r\n";
+
+static void test_nested_message(void **state)
+{
+    (void)state;
+    enum feed_mode modes[] = FEED_MODES;
+    for (size_t m = 0; m < 2; m++) {
+        struct memstore *ms = memstore_new();
+        assert_int_equal(memstore_add_user(ms, "mrc", "secret"), 0);
+        assert_int_equal(memstore_add(ms, "mrc", "INBOX", 1, 0, 0, 0, forwarded_msg,
+                                      strlen(forwarded_msg), false), 1);
+        struct imap_server *s = server(ms);
+        struct sbuf out = {0};
+        pump(s, "a LOGIN mrc secret\r\nb SELECT INBOX\r\n", FEED_WHOLE, &out, NULL);
+        sb_clear(&out);
+        pump(s, "c FETCH 1 (BODYSTRUCTURE BODY.PEEK[2.HEADER] BODY.PEEK[2.TEXT] BODY.PEEK[2.1])\r\n",
+             modes[m], &out, NULL);
+        assert_string_equal(out.p,
+            "* 1 FETCH (BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 9 1 NIL NIL NIL)"
+            "(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 49 "
+            "(NIL \"inner\" ((NIL NIL \"b\" \"example.org\")) ((NIL NIL \"b\" \"example.org\")) "
+            "((NIL NIL \"b\" \"example.org\")) NIL NIL NIL NIL NIL) "
+            /* no Content-Type at all: RFC 2045 5.2's default, as mime.h gives it */
+            "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 10 1 NIL NIL NIL) 4 NIL NIL NIL) "
+            "\"MIXED\" (\"BOUNDARY\" \"Q\") NIL NIL) "
+            "BODY[2.HEADER] {39}\r\nFrom: b@example.org\r\nSubject: inner\r\n\r\n "
+            "BODY[2.TEXT] \"inner body\" BODY[2.1] \"inner body\")\r\n"
+            "c OK FETCH completed\r\n");
+        sb_free(&out);
+        imap_server_free(s);
+        memstore_free(ms);
+    }
+}
+
 /* ---- limits ------------------------------------------------------------- */
 
 /* A command line over IMAP_MAX_TEXT is refused and the session goes on. */
@@ -886,6 +940,7 @@ int main(void)
         cmocka_unit_test(test_fetch_store_search),
         cmocka_unit_test(test_two_sessions),
         cmocka_unit_test(test_starttls),
+        cmocka_unit_test(test_nested_message),
         cmocka_unit_test(test_overlong_line),
         cmocka_unit_test(test_output_limit),
     };
