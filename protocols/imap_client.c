@@ -682,6 +682,10 @@ static void on_response(struct imap_client *c, const struct imap_response *r)
 struct imap_client *imap_client_new(const struct imap_client_config *cfg)
 {
     EXPECT(cfg && cfg->cache && cfg->user && cfg->pass);
+    if (!cfg->user[0] || !cfg->pass[0] || strlen(cfg->user) > IMAP_MBX_USER_MAX
+        || strlen(cfg->pass) > IMAP_MBX_USER_MAX
+        || (cfg->folder && strlen(cfg->folder) > IMAP_MBX_NAME_MAX))
+        return NULL;
     struct imap_client *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->cfg = *cfg;
@@ -692,7 +696,7 @@ struct imap_client *imap_client_new(const struct imap_client_config *cfg)
     snprintf(c->prefix, sizeof c->prefix, "%s", cfg->tag_prefix ? cfg->tag_prefix : "a");
     c->state = IMAP_CLIENT_GREETING;
     c->rd = imap_resp_reader_new(0);
-    if (!c->rd || !c->user[0] || !c->pass[0]) {
+    if (!c->rd) {
         imap_client_free(c);
         return NULL;
     }

@@ -124,8 +124,9 @@ struct imap_client_config {
 
 struct imap_client;
 
-/* A new session; it waits for the greeting. NULL when out of memory. The
- * cache must outlive the client. */
+/* A new session; it waits for the greeting. NULL when out of memory, or
+ * when user or pass is empty or longer than IMAP_MBX_USER_MAX, or folder
+ * longer than IMAP_MBX_NAME_MAX. The cache must outlive the client. */
 struct imap_client *imap_client_new(const struct imap_client_config *cfg);
 void imap_client_free(struct imap_client *c);
 

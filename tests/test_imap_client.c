@@ -438,6 +438,24 @@ static void test_mass_expunge(void **state)
     free(cache);
 }
 
+static void test_bad_config(void **state)
+{
+    (void)state;
+    struct imap_client_cache cache;
+    memset(&cache, 0, sizeof cache);
+    char longname[IMAP_MBX_USER_MAX + 2];
+    memset(longname, 'u', sizeof longname - 1);
+    longname[sizeof longname - 1] = 0;
+    struct imap_client_config empty_pass = {.user = "mrc", .pass = "", .cache = &cache};
+    struct imap_client_config long_user = {.user = longname, .pass = "x", .cache = &cache};
+    assert_null(imap_client_new(&empty_pass));
+    assert_null(imap_client_new(&long_user));
+    longname[IMAP_MBX_USER_MAX] = 0; /* exactly the maximum is fine */
+    struct imap_client *c = imap_client_new(&long_user);
+    assert_non_null(c);
+    imap_client_free(c);
+}
+
 static void test_stop_while_idle(void **state)
 {
     (void)state;
@@ -470,6 +488,7 @@ int main(void)
         cmocka_unit_test(test_failures),
         cmocka_unit_test(test_stop_while_idle),
         cmocka_unit_test(test_mass_expunge),
+        cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests_name("imap_client", tests, NULL, NULL);
 }
