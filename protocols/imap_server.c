@@ -386,12 +386,17 @@ static void sync(struct imap_server *s, bool allow_expunge)
                 j++;
             } else if (j == s->n && (s->n == 0 || m.uid > max_uid(s))
                        && s->n < IMAP_SERVER_MAX_MSGS) {
+                /* A new message (a full view leaves the rest unnumbered
+                 * until the folder is selected again). */
                 struct smsg *v = &s->msgs[s->n++];
                 v->uid = m.uid;
                 v->flags = m.flags & IMAP_MBX_FLAGS;
                 v->gone = false;
+                /* As at SELECT: EXAMINE shows \Recent without taking it. */
                 v->recent = m.recent_unclaimed
-                            && OPS(s)->claim_recent(CTX(s), s->user, s->folder, m.uid) == IMAP_MBX_OK;
+                            && (s->read_only
+                                || OPS(s)->claim_recent(CTX(s), s->user, s->folder, m.uid)
+                                       == IMAP_MBX_OK);
                 j = s->n;
                 added++;
             }
