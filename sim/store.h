@@ -85,4 +85,39 @@ size_t sim_store_usage(const struct sim_store *s, const char *address);
 struct imap_mailbox sim_store_imap(struct sim_store *s);
 struct pop3_maildrop sim_store_pop3(struct sim_store *s);
 
+/* ---- additions (store owner): limits, change listeners, the clock ----- */
+
+#define SIM_STORE_ACCOUNTS_MAX 256 /* accounts per store: a lesson has a handful */
+#define SIM_STORE_FOLDERS_MAX 64   /* folders per account: IMAP_SERVER_MAX_FOLDERS,
+                                      so LIST always shows every one */
+#define SIM_STORE_MSGS_MAX 4096    /* messages per folder: what one IMAP session
+                                      (IMAP_SERVER_MAX_MSGS) and one POP3 session
+                                      (POP3_SERVER_MAX_MESSAGES) can number */
+#define SIM_STORE_MSG_SIZE_MAX (10u * 1024u * 1024u) /* octets per message: the
+                                      IMAP APPEND limit, IMAP_DEFAULT_MAX_LITERAL */
+#define SIM_STORE_WATCHERS_MAX 32  /* change listeners: one per IMAP server */
+#define SIM_STORE_TEXT_MAX 256     /* Subject and From kept for the trace, NUL
+                                      included (longer ones are cut) */
+
+/* Called after every change to a folder's messages (added, flags changed,
+ * removed), once the store is consistent again: address is the account,
+ * folder the folder's name (both borrowed for the call). An IMAP server
+ * uses it to push changes to sessions in IDLE (RFC 2177). The listener may
+ * read the store and call claim_recent(), but must not change it. */
+typedef void (*sim_store_watch_fn)(void *ctx, const char *address, const char *folder);
+
+/* Adds a listener. Returns 0, or -1 when SIM_STORE_WATCHERS_MAX are set. */
+int sim_store_watch(struct sim_store *s, sim_store_watch_fn fn, void *ctx);
+/* Removes the listener added with the same fn and ctx (nothing if none). */
+void sim_store_unwatch(struct sim_store *s, sim_store_watch_fn fn, void *ctx);
+
+/* The simulated wall time now, seconds since 1970: epoch + engine->now
+ * (what internal dates are; the IMAP server's clock for APPEND). */
+int64_t sim_store_clock(const struct sim_store *s);
+
+/* The zone internal dates are shown in, minutes east of UTC (default 0).
+ * Applies to messages stored afterwards. */
+void sim_store_set_zone(struct sim_store *s, int zone_minutes);
+int sim_store_zone(const struct sim_store *s);
+
 #endif
