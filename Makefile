@@ -47,6 +47,7 @@ PROTOCOL_SRC := \
 	protocols/smtp_server.c \
 	protocols/smtp_client.c \
 	protocols/pop3_client.c \
+	protocols/dsn.c \
 
 # sim/: the engine and the mail system.
 SIM_SRC := \
@@ -89,6 +90,7 @@ TESTS := \
 	test_smtp_server \
 	test_smtp_client \
 	test_smtp_dialogue \
+	test_dsn \
 
 TEST_test_linebuf := protocols/common.c protocols/linebuf.c
 TEST_test_imap_server := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c tests/imap_memstore.c
@@ -114,6 +116,7 @@ TEST_test_md5 := protocols/common.c protocols/md5.c
 TEST_test_pop3 := protocols/common.c protocols/linebuf.c protocols/pop3.c
 TEST_test_pop3_server := protocols/common.c protocols/linebuf.c protocols/md5.c protocols/pop3.c protocols/pop3_server.c
 TEST_test_pop3_client := protocols/common.c protocols/linebuf.c protocols/md5.c protocols/pop3.c protocols/pop3_server.c protocols/pop3_client.c
+TEST_test_dsn := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c protocols/mime.c protocols/dsn.c
 
 LIB_SRC := $(PROTOCOL_SRC) $(SIM_SRC)
 
