@@ -86,6 +86,9 @@ struct sim_device_config {
                                   microseconds from the first check; 0: none */
     int64_t     epoch;         /* simulated wall time at t=0 (draft Date:) */
     int         zone_min;      /* the draft Date: field's zone */
+    bool        upload_only;   /* keep no local view: sim_mua files its Sent
+                                  copy through a device and records the
+                                  message in its own local "Sent" itself */
 };
 
 /* One message in the device's local copy. */

@@ -1,0 +1,497 @@
+/* The sender's mail program on the simulated network: it submits through a
+ * real smtp_server machine hosted on a sim host (587 STARTTLS + AUTH PLAIN,
+ * 465, port 25 blocked from home), reports each recipient's outcome, and
+ * files the Sent copy by IMAP APPEND into a real imap_server machine. */
+#include "tests/testkit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "protocols/imap_server.h"
+#include "protocols/smtp.h"
+#include "protocols/smtp_server.h"
+#include "sim/mua.h"
+#include "sim/net.h"
+#include "tests/imap_memstore.h"
+
+static struct sim_engine engine;
+
+/* ---- a submission server: smtp_server hosted on the "mail" host --------- */
+
+struct smtp_host {
+    struct smtp_server_config cfg;
+    char received[65536]; /* the message as the server read it */
+    size_t received_len;
+    int messages;
+};
+
+/* A server session. When the server closes first, the network calls no
+ * closed callback for it (the closing side hears nothing more), so the
+ * session frees itself after its last event. */
+struct smtp_sess {
+    struct smtp_server *s;
+    struct smtp_host *h;
+    bool closing;
+};
+
+static void smtp_pump(struct smtp_sess *ss, struct sim_conn *c)
+{
+    struct smtp_server_event ev;
+    int r;
+    while ((r = smtp_server_next(ss->s, &ev)) == SMTP_SERVER_EVENT) {
+        switch (ev.type) {
+        case SMTP_SERVER_EV_REPLY: {
+            const char *out;
+            size_t n = smtp_server_output(ss->s, &out);
+            int a = 0, b = 0, d = 0;
+            sscanf(ev.enhanced, "%d.%d.%d", &a, &b, &d);
+            sim_conn_send(c, SIM_DIR_S2C, out, n, smtp_reply_explain(ev.code, a, b, d));
+            smtp_server_consumed(ss->s, n);
+            break;
+        }
+        case SMTP_SERVER_EV_MAIL:
+            smtp_server_accept(ss->s, NULL);
+            break;
+        case SMTP_SERVER_EV_RCPT:
+            if (strncmp(ev.path, "nobody@", 7) == 0)
+                smtp_server_reject(ss->s, 550, "5.1.1", "User unknown");
+            else smtp_server_accept(ss->s, NULL);
+            break;
+        case SMTP_SERVER_EV_AUTH:
+            if (strcmp(ev.user, "manish@example.com") == 0 && strcmp(ev.password, "secret") == 0)
+                smtp_server_accept(ss->s, NULL);
+            else smtp_server_reject(ss->s, 535, "5.7.8", "Authentication credentials invalid");
+            break;
+        case SMTP_SERVER_EV_DATA:
+            assert_true(ss->h->received_len + ev.line_len <= sizeof ss->h->received);
+            memcpy(ss->h->received + ss->h->received_len, ev.line, ev.line_len);
+            ss->h->received_len += ev.line_len;
+            break;
+        case SMTP_SERVER_EV_DATA_END:
+            ss->h->messages++;
+            smtp_server_queued(ss->s, "4XyZ1");
+            break;
+        case SMTP_SERVER_EV_STARTTLS:
+            sim_conn_start_tls(c);
+            break;
+        case SMTP_SERVER_EV_CLOSE:
+            sim_conn_close(c, SIM_DIR_S2C);
+            ss->closing = true;
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static void *smtp_accept(void *service, struct sim_conn *c)
+{
+    struct smtp_sess *ss = calloc(1, sizeof *ss);
+    ss->h = service;
+    ss->s = smtp_server_new(&ss->h->cfg);
+    smtp_pump(ss, c);
+    return ss;
+}
+
+static void smtp_data(void *session, struct sim_conn *c, const char *bytes, size_t n)
+{
+    struct smtp_sess *ss = session;
+    while (n > 0) {
+        size_t took = smtp_server_feed(ss->s, bytes, n);
+        smtp_pump(ss, c);
+        bytes += took;
+        n -= took;
+        if (took == 0 && smtp_server_state(ss->s) == SMTP_SERVER_CLOSED) break;
+    }
+    if (ss->closing) {
+        smtp_server_free(ss->s);
+        free(ss);
+    }
+}
+
+static void smtp_tls(void *session, struct sim_conn *c)
+{
+    struct smtp_sess *ss = session;
+    smtp_server_tls_started(ss->s);
+    smtp_pump(ss, c);
+}
+
+static void smtp_closed(void *session, struct sim_conn *c)
+{
+    (void)c;
+    struct smtp_sess *ss = session;
+    smtp_server_free(ss->s);
+    free(ss);
+}
+
+static const struct sim_service_ops smtp_ops = {smtp_accept, smtp_data, smtp_tls, smtp_closed};
+
+/* ---- an IMAP server for the Sent copy ----------------------------------- */
+
+struct imap_sess {
+    struct imap_server *s;
+    bool closing; /* as smtp_sess */
+};
+
+static struct memstore *store;
+
+static void imap_pump(struct imap_sess *is, struct sim_conn *c)
+{
+    struct imap_server_event ev;
+    enum imap_server_ev t;
+    while ((t = imap_server_next(is->s, &ev)) != IMAP_SERVER_NEED_MORE) {
+        if (t == IMAP_SERVER_EV_SEND) sim_conn_send(c, SIM_DIR_S2C, ev.data, ev.len, NULL);
+        else if (t == IMAP_SERVER_EV_STARTTLS) sim_conn_start_tls(c);
+        else if (t == IMAP_SERVER_EV_CLOSE) {
+            sim_conn_close(c, SIM_DIR_S2C);
+            is->closing = true;
+        }
+    }
+}
+
+static void *imap_accept(void *service, struct sim_conn *c)
+{
+    (void)service;
+    struct imap_sess *is = calloc(1, sizeof *is);
+    struct imap_server_config cfg = {.mailbox = memstore_mailbox(store),
+                                     .tls_active = sim_conn_port(c) == 993};
+    is->s = imap_server_new(&cfg);
+    imap_pump(is, c);
+    return is;
+}
+
+static void imap_data(void *session, struct sim_conn *c, const char *bytes, size_t n)
+{
+    struct imap_sess *is = session;
+    while (n > 0) {
+        size_t took = imap_server_feed(is->s, bytes, n);
+        imap_pump(is, c);
+        if (took == 0) took = imap_server_feed(is->s, bytes, n);
+        if (took == 0) break;
+        imap_pump(is, c);
+        bytes += took;
+        n -= took;
+    }
+    if (is->closing) {
+        imap_server_free(is->s);
+        free(is);
+    }
+}
+
+static void imap_tls(void *session, struct sim_conn *c)
+{
+    struct imap_sess *is = session;
+    imap_server_tls_started(is->s);
+    imap_pump(is, c);
+}
+
+static void imap_closed(void *session, struct sim_conn *c)
+{
+    (void)c;
+    struct imap_sess *is = session;
+    imap_server_free(is->s);
+    free(is);
+}
+
+static const struct sim_service_ops imap_ops = {imap_accept, imap_data, imap_tls, imap_closed};
+
+/* ---- the world ------------------------------------------------------------ */
+
+static struct smtp_host smtp_host;
+static struct sim_net *net;
+static struct sim_host *home, *mail;
+
+/* home is 10 ms from the core, mail 5 ms: 15 ms one way. */
+static void setup_world(void)
+{
+    memset(&smtp_host, 0, sizeof smtp_host);
+    smtp_host.cfg.hostname = "mail.example.com";
+    smtp_host.cfg.starttls = true;
+    smtp_host.cfg.auth = true;
+    smtp_host.cfg.auth_requires_tls = true;
+    smtp_host.cfg.submission = true;
+    smtp_host.cfg.require_tls = true;
+    assert_int_equal(sim_engine_init(&engine, 7), 0);
+    net = sim_net_new(&engine);
+    home = sim_net_add_host(net, "home", "192.0.2.10", SIM_ROLE_COMPUTER, SIM_MSEC(10), 0);
+    mail = sim_net_add_host(net, "mail", "192.0.2.25", SIM_ROLE_MAIL_SERVER, SIM_MSEC(5), 0);
+    assert_non_null(home);
+    assert_non_null(mail);
+    assert_int_equal(sim_host_listen(mail, 587, SIM_PROTO_SMTP, false, &smtp_ops, &smtp_host), 0);
+    struct sim_service_ops ops465 = smtp_ops;
+    (void)ops465;
+    store = memstore_new();
+    assert_non_null(store);
+    assert_int_equal(memstore_add_user(store, "manish@example.com", "secret"), 0);
+    struct imap_mailbox mb = memstore_mailbox(store);
+    assert_int_equal(mb.ops->create(mb.ctx, "manish@example.com", "Sent"), IMAP_MBX_OK);
+    assert_int_equal(sim_host_listen(mail, 993, SIM_PROTO_IMAP, true, &imap_ops, NULL), 0);
+}
+
+static void teardown_world(struct sim_mua *m)
+{
+    sim_mua_free(m);
+    sim_net_free(net);
+    sim_engine_fini(&engine);
+    memstore_free(store);
+}
+
+static struct sim_mua_config base_config(void)
+{
+    struct sim_mua_config c;
+    memset(&c, 0, sizeof c);
+    c.account = "manish@example.com";
+    c.password = "secret";
+    c.display_name = "Manish";
+    c.submit_ip = "192.0.2.25";
+    c.submit_port = 587;
+    c.epoch = 1795683600; /* Thu, 26 Nov 2026 09:00:00 +0000 */
+    return c;
+}
+
+/* The client's lines (c2s SMTP LINE events), joined with "|", the message
+ * lines (after a 354 and up to ".") replaced by one "<message>". */
+static void client_lines(char *out, size_t cap)
+{
+    out[0] = 0;
+    bool after_data = false, in_body = false;
+    for (size_t i = 0; i < sim_trace_len(engine.trace); i++) {
+        const struct sim_trace_event *e = sim_trace_get(engine.trace, i);
+        if (e->kind != SIM_TR_LINE || e->proto != SIM_PROTO_SMTP) continue;
+        const char *t = e->text;
+        if (e->dir == SIM_DIR_S2C) {
+            if (after_data && strncmp(t, "354", 3) == 0) in_body = true;
+            continue;
+        }
+        if (in_body && strcmp(t, ".") != 0) continue;
+        after_data = strcmp(t, "DATA") == 0;
+        if (strncmp(t, "AUTH PLAIN ", 11) == 0) t = "AUTH PLAIN <b64>";
+        size_t o = strlen(out);
+        snprintf(out + o, cap - o, "%s%s%s", o ? "|" : "", in_body ? "<message>|" : "", t);
+        in_body = false;
+    }
+}
+
+/* The text of the n-th ACTION event whose proto is SMTP. */
+static const char *smtp_action(size_t n)
+{
+    for (size_t i = 0; i < sim_trace_len(engine.trace); i++) {
+        const struct sim_trace_event *e = sim_trace_get(engine.trace, i);
+        if (e->kind == SIM_TR_ACTION && e->proto == SIM_PROTO_SMTP && n-- == 0) return e->text;
+    }
+    return "";
+}
+
+static void test_submission_587(void **state)
+{
+    (void)state;
+    setup_world();
+    struct sim_mua_config cfg = base_config();
+    struct sim_mua *m = sim_mua_new(&engine, net, home, &cfg);
+    assert_non_null(m);
+    const char *to[] = {"friend@example.org", "nobody@example.org"};
+    int job = sim_mua_send(m, NULL, to, 2, "Lunch?", "Shall we meet at noon?\n.hidden dot\n",
+                           SIM_SEC(1));
+    assert_int_equal(job, 0);
+    sim_engine_run(&engine, SIM_SEC(60));
+
+    size_t len;
+    const char *msg = sim_mua_message(m, job, &len);
+    assert_non_null(msg);
+    /* the composed message: Date from the simulated clock (1 s after t=0),
+     * Message-ID from the counter and the domain */
+    const char *want =
+        "From: Manish <manish@example.com>\r\n"
+        "To: friend@example.org, nobody@example.org\r\n"
+        "Subject: Lunch?\r\n"
+        "Date: Thu, 26 Nov 2026 09:00:01 +0000\r\n"
+        "Message-ID: <20261126090001.1@example.com>\r\n"
+        "\r\n"
+        "Shall we meet at noon?\r\n"
+        ".hidden dot\r\n";
+    assert_string_equal(msg, want);
+    /* the server read exactly the composed bytes (dot-stuffing undone) */
+    assert_int_equal(smtp_host.messages, 1);
+    assert_int_equal(smtp_host.received_len, len);
+    assert_memory_equal(smtp_host.received, msg, len);
+
+    char lines[2048], expect[512];
+    client_lines(lines, sizeof lines);
+    snprintf(expect, sizeof expect,
+             "EHLO home|STARTTLS|EHLO home|AUTH PLAIN <b64>|MAIL FROM:<manish@example.com> SIZE=%zu|"
+             "RCPT TO:<friend@example.org>|RCPT TO:<nobody@example.org>|DATA|<message>|.|QUIT",
+             len);
+    assert_string_equal(lines, expect);
+
+    /* the stuffed line went out doubled, with no note; "." has its note */
+    bool saw_stuffed = false;
+    for (size_t i = 0; i < sim_trace_len(engine.trace); i++) {
+        const struct sim_trace_event *e = sim_trace_get(engine.trace, i);
+        if (e->kind != SIM_TR_LINE || e->dir != SIM_DIR_C2S) continue;
+        if (strcmp(e->text, "..hidden dot") == 0) saw_stuffed = true;
+        if (strcmp(e->text, "STARTTLS") == 0) assert_false(e->tls);
+        if (strncmp(e->text, "AUTH", 4) == 0) assert_true(e->tls);
+        if (strcmp(e->text, "DATA") == 0)
+            assert_string_equal(e->note, smtp_command_explain(SMTP_DATA));
+        if (strcmp(e->text, ".") == 0)
+            assert_string_equal(e->note, "a line holding only a dot ends the message (RFC 5321 4.1.1.4)");
+    }
+    assert_true(saw_stuffed);
+
+    struct sim_mua_result r;
+    assert_true(sim_mua_result(m, job, &r));
+    assert_int_equal(r.outcome, SMTP_CLIENT_PARTIAL);
+    assert_int_equal(r.accepted, 1);
+    assert_int_equal(r.rcpt_code[0], 250);
+    assert_int_equal(r.rcpt_code[1], 550);
+    assert_false(r.sent_copy); /* no IMAP server configured */
+    assert_string_equal(smtp_action(0), "friend@example.org accepted: 250 2.1.5 Ok");
+    assert_string_equal(smtp_action(1), "nobody@example.org refused: 550 5.1.1 User unknown");
+    assert_string_equal(smtp_action(2), "submitted: the server took it for 1 of 2 recipients");
+
+    /* the mail program's own Sent view: one MAIL event, owner home */
+    size_t mails = 0;
+    for (size_t i = 0; i < sim_trace_len(engine.trace); i++) {
+        const struct sim_trace_event *e = sim_trace_get(engine.trace, i);
+        if (e->kind != SIM_TR_MAIL) continue;
+        mails++;
+        assert_string_equal(e->mail.owner, "home");
+        assert_string_equal(e->mail.folder, "Sent");
+        assert_string_equal(e->mail.subject, "Lunch?");
+        assert_int_equal(e->mail.size, len);
+        assert_true(e->t == SIM_SEC(1));
+    }
+    assert_int_equal(mails, 1);
+    teardown_world(m);
+}
+
+/* Lesson options: each ends with one exact reply and outcome. */
+struct option_case {
+    const char *name;
+    bool wrong_password, skip_starttls;
+    enum smtp_client_outcome outcome;
+    int code;
+    const char *lines; /* the client's lines; %zu is the message size */
+};
+
+static const struct option_case option_cases[] = {
+    {"wrong password", true, false, SMTP_CLIENT_FAILED_PERMANENT, 535,
+     "EHLO home|STARTTLS|EHLO home|AUTH PLAIN <b64>|QUIT"},
+    /* MAIL, RCPT and DATA go out in one pipelined batch (RFC 2920) */
+    {"no STARTTLS", false, true, SMTP_CLIENT_FAILED_PERMANENT, 530,
+     "EHLO home|MAIL FROM:<manish@example.com> SIZE=%zu|RCPT TO:<friend@example.org>|DATA|QUIT"},
+};
+
+static void test_lesson_options(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof option_cases / sizeof option_cases[0]; k++) {
+        const struct option_case *oc = &option_cases[k];
+        setup_world();
+        struct sim_mua_config cfg = base_config();
+        cfg.wrong_password = oc->wrong_password;
+        cfg.skip_starttls = oc->skip_starttls;
+        struct sim_mua *m = sim_mua_new(&engine, net, home, &cfg);
+        const char *to[] = {"friend@example.org"};
+        int job = sim_mua_send(m, NULL, to, 1, "Hi", "Hello", SIM_MUA_NOW);
+        sim_engine_run(&engine, SIM_SEC(60));
+        struct sim_mua_result r;
+        assert_true(sim_mua_result(m, job, &r));
+        if (r.outcome != oc->outcome || r.code != oc->code)
+            fail_msg("%s: outcome %d code %d", oc->name, r.outcome, r.code);
+        assert_int_equal(smtp_host.messages, 0);
+        char lines[2048], expect[512];
+        client_lines(lines, sizeof lines);
+        snprintf(expect, sizeof expect, oc->lines, r.size);
+        if (strcmp(lines, expect) != 0) fail_msg("%s: %s", oc->name, lines);
+        teardown_world(m);
+    }
+}
+
+static void test_port_25_blocked_from_home(void **state)
+{
+    (void)state;
+    setup_world();
+    assert_int_equal(sim_host_listen(mail, 25, SIM_PROTO_SMTP, false, &smtp_ops, &smtp_host), 0);
+    assert_int_equal(sim_host_block_port(home, 25, true), 0);
+    struct sim_mua_config cfg = base_config();
+    cfg.submit_port = 25;
+    struct sim_mua *m = sim_mua_new(&engine, net, home, &cfg);
+    const char *to[] = {"friend@example.org"};
+    int job = sim_mua_send(m, NULL, to, 1, "Hi", "Hello", SIM_SEC(2));
+    sim_engine_run(&engine, SIM_SEC(120));
+    struct sim_mua_result r;
+    assert_true(sim_mua_result(m, job, &r));
+    assert_true(r.connect_failed);
+    assert_int_equal(r.failure, SIM_FAIL_BLOCKED);
+    assert_int_equal(r.outcome, SMTP_CLIENT_FAILED_TEMPORARY);
+    /* the failure is reported when the connect timeout runs out */
+    for (size_t i = 0; i < sim_trace_len(engine.trace); i++) {
+        const struct sim_trace_event *e = sim_trace_get(engine.trace, i);
+        if (e->kind == SIM_TR_ACTION && e->proto == SIM_PROTO_SMTP) {
+            assert_string_equal(e->text, "not sent: could not reach 192.0.2.25 port 25 (blocked by a firewall)");
+            assert_true(e->t == SIM_SEC(2) + SIM_CONNECT_TIMEOUT);
+        }
+    }
+    assert_int_equal(smtp_host.messages, 0);
+    teardown_world(m);
+}
+
+static void test_implicit_tls_465_and_sent_copy(void **state)
+{
+    (void)state;
+    setup_world();
+    smtp_host.cfg.tls_active = true;
+    smtp_host.cfg.starttls = false;
+    assert_int_equal(sim_host_listen(mail, 465, SIM_PROTO_SMTP, true, &smtp_ops, &smtp_host), 0);
+    struct sim_mua_config cfg = base_config();
+    cfg.submit_port = 465;
+    cfg.imap_ip = "192.0.2.25";
+    cfg.imap_port = 993;
+    struct sim_mua *m = sim_mua_new(&engine, net, home, &cfg);
+    const char *to[] = {"friend@example.org"};
+    int job = sim_mua_send(m, NULL, to, 1, "Notes", "See attached.", SIM_MUA_NOW);
+    sim_engine_run(&engine, SIM_SEC(60));
+    struct sim_mua_result r;
+    assert_true(sim_mua_result(m, job, &r));
+    assert_int_equal(r.outcome, SMTP_CLIENT_DELIVERED);
+    assert_true(r.sent_copy);
+    char lines[2048], expect[512];
+    client_lines(lines, sizeof lines);
+    snprintf(expect, sizeof expect,
+             "EHLO home|AUTH PLAIN <b64>|MAIL FROM:<manish@example.com> SIZE=%zu|"
+             "RCPT TO:<friend@example.org>|DATA|<message>|.|QUIT", r.size);
+    assert_string_equal(lines, expect);
+    /* the Sent copy on the server holds the very bytes submitted, \Seen */
+    assert_int_equal(memstore_count(store, "manish@example.com", "Sent"), 1);
+    assert_int_equal(memstore_flags(store, "manish@example.com", "Sent", 1), IMAP_FLAG_SEEN);
+    struct imap_mailbox mb = memstore_mailbox(store);
+    const char *data;
+    size_t dlen;
+    assert_int_equal(mb.ops->bytes(mb.ctx, "manish@example.com", "Sent", 1, &data, &dlen), IMAP_MBX_OK);
+    size_t len;
+    const char *msg = sim_mua_message(m, job, &len);
+    assert_int_equal(dlen, len);
+    assert_memory_equal(data, msg, len);
+    /* the APPEND line and its literal, in the trace */
+    char append[64];
+    snprintf(append, sizeof append, "m002 APPEND Sent (\\Seen) {%zu}", len);
+    bool saw_append = false;
+    for (size_t i = 0; i < sim_trace_len(engine.trace); i++) {
+        const struct sim_trace_event *e = sim_trace_get(engine.trace, i);
+        if (e->kind == SIM_TR_LINE && strcmp(e->text, append) == 0) saw_append = true;
+    }
+    assert_true(saw_append);
+    teardown_world(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_submission_587),
+        cmocka_unit_test(test_lesson_options),
+        cmocka_unit_test(test_port_25_blocked_from_home),
+        cmocka_unit_test(test_implicit_tls_465_and_sent_copy),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
