@@ -766,6 +766,38 @@ static void test_reset(void **state)
     imap_cmd_parser_free(NULL);
 }
 
+/* Mutated good inputs: whatever the parser makes of them, it never
+ * crashes or leaks (the sanitizers watch), every error has a reply line,
+ * and every command it accepts survives format -> parse unchanged. */
+static void test_mutations(void **state)
+{
+    (void)state;
+    static const char alphabet[] = " ()[]{}<>\"\\*%:,.+-01239\r\nNILUIDxé";
+    static char in[512];
+    static struct out o;
+    uint32_t seed = 12345;
+    size_t cases = 0;
+    for (int round = 0; round < 40; round++)
+        for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+            size_t n = strlen(good[i].in);
+            if (n >= sizeof in - 8) continue;
+            memcpy(in, good[i].in, n);
+            for (int k = 0; k < 1 + round % 4 && n > 1; k++) {
+                seed = seed * 1103515245u + 12345u;
+                size_t at = (seed >> 8) % n;
+                char ch = alphabet[(seed >> 20) % (sizeof alphabet - 1)];
+                switch ((seed >> 4) % 3) {
+                case 0: in[at] = ch; break;                                 /* replace */
+                case 1: memmove(in + at + 1, in + at, n - at); in[at] = ch; n++; break; /* insert */
+                default: memmove(in + at, in + at + 1, n - at - 1); n--; break;   /* delete */
+                }
+            }
+            run(in, n, (seed & 1) ? FEED_WHOLE : FEED_BYTEWISE, 64, &o);
+            cases++;
+        }
+    assert_true(cases > 2000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -777,6 +809,7 @@ int main(void)
         cmocka_unit_test(test_error_reply),
         cmocka_unit_test(test_chunks),
         cmocka_unit_test(test_reset),
+        cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests_name("imap_command", tests, NULL, NULL);
 }

@@ -567,6 +567,37 @@ static void test_reset(void **state)
     imap_resp_reader_free(NULL);
 }
 
+/* Mutated good responses: never a crash or leak, and every response the
+ * reader accepts survives format -> read unchanged. */
+static void test_mutations(void **state)
+{
+    (void)state;
+    static const char alphabet[] = " ()[]{}<>\"\\*%:,.+-01239\r\nNILUIDx\xe9";
+    static char in[2048];
+    static struct out o;
+    uint32_t seed = 777;
+    size_t cases = 0;
+    for (int round = 0; round < 40; round++)
+        for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+            size_t n = strlen(good[i].in);
+            if (n >= sizeof in - 8) continue;
+            memcpy(in, good[i].in, n);
+            for (int k = 0; k < 1 + round % 4 && n > 1; k++) {
+                seed = seed * 1103515245u + 12345u;
+                size_t at = (seed >> 8) % n;
+                char ch = alphabet[(seed >> 20) % (sizeof alphabet - 1)];
+                switch ((seed >> 4) % 3) {
+                case 0: in[at] = ch; break;
+                case 1: memmove(in + at + 1, in + at, n - at); in[at] = ch; n++; break;
+                default: memmove(in + at, in + at + 1, n - at - 1); n--; break;
+                }
+            }
+            run(in, n, (seed & 1) ? n : 1, 64, &o);
+            cases++;
+        }
+    assert_true(cases > 1500);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -577,6 +608,7 @@ int main(void)
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_writers),
         cmocka_unit_test(test_reset),
+        cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests_name("imap_response", tests, NULL, NULL);
 }
