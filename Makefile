@@ -18,7 +18,8 @@ SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # Debian 12 packages the build, the tests and the interop tests need.
 DEB_PACKAGES := build-essential clang pkg-config \
                 libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev \
-                libcjson-dev libcmocka-dev libssl-dev
+                libcjson-dev libcmocka-dev libssl-dev \
+                libclang-rt-14-dev
 PKGS_SIM    := libcjson
 PKGS_RENDER := sdl2 SDL2_ttf SDL2_image
 
@@ -196,6 +197,67 @@ clang-check:
 test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/mailsim clang-check $(TEST_BIN)
 	@tests/run_tests.sh $(TEST_BIN)
+
+# ---- fuzzing (tests/fuzz/README.md) -----------------------------------------
+#   make fuzz [FUZZ_SECONDS=N]  run each libFuzzer target N seconds (default 20)
+#                               from a copy of its corpus; fails on any crash
+#   make fuzz-merge             minimise the working corpora into tests/fuzz/corpus/
+# One target per parser, tests/fuzz/NAME.c -> $(BUILD)/fuzz/NAME, linked with
+# the sources its FUZZ_NAME line lists, built by clang with libFuzzer.
+FUZZ_TARGETS := \
+	fuzz_smtp_command \
+	fuzz_smtp_reply \
+	fuzz_smtp_data \
+	fuzz_smtp_server \
+	fuzz_pop3_command \
+	fuzz_pop3_response \
+
+FUZZ_fuzz_smtp_command := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_explain.c
+FUZZ_fuzz_smtp_reply := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_explain.c
+FUZZ_fuzz_smtp_data := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c
+FUZZ_fuzz_smtp_server := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c protocols/smtp_server.c
+FUZZ_fuzz_pop3_command := protocols/common.c protocols/linebuf.c protocols/pop3.c
+FUZZ_fuzz_pop3_response := protocols/common.c protocols/linebuf.c protocols/pop3.c
+
+FUZZ_SECONDS ?= 20
+FUZZ_FLAGS   ?=
+FUZZ_CC      := clang
+FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
+
+.PHONY: fuzz fuzz-merge
+
+$(FUZZ_DIR)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $$(FUZZ_$$*)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CSTD) $(WARN) $(FUZZ_CFLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_$*)
+
+fuzz: $(FUZZ_BIN)
+	@failed=0; \
+	for t in $(FUZZ_TARGETS); do \
+		work=$(FUZZ_DIR)/corpus/$$t; log=$(FUZZ_DIR)/$$t.log; \
+		mkdir -p $$work $(FUZZ_DIR)/artifacts; \
+		if [ -d tests/fuzz/corpus/$$t ]; then cp -R tests/fuzz/corpus/$$t/. $$work/; fi; \
+		if nice -n 10 $(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$t- $(FUZZ_FLAGS) $$work >$$log 2>&1; \
+		then st=ok; else st=CRASH; failed=$$((failed + 1)); fi; \
+		runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log | tail -n 1); \
+		printf '%-22s %-5s %12s executions\n' $$t $$st "$${runs:-?}"; \
+	done; \
+	if [ $$failed -ne 0 ]; then \
+		echo "make fuzz: $$failed target(s) crashed: see $(FUZZ_DIR)/*.log and $(FUZZ_DIR)/artifacts/"; \
+		exit 1; \
+	fi
+
+fuzz-merge: $(FUZZ_BIN)
+	@for t in $(FUZZ_TARGETS); do \
+		work=$(FUZZ_DIR)/corpus/$$t; new=$(FUZZ_DIR)/merged/$$t; \
+		rm -rf $$new; mkdir -p $$new $$work tests/fuzz/corpus/$$t; \
+		$(FUZZ_DIR)/$$t -merge=1 $(FUZZ_FLAGS) $$new tests/fuzz/corpus/$$t $$work \
+			>$(FUZZ_DIR)/$$t.merge.log 2>&1 || { echo "fuzz-merge: $$t failed, see $(FUZZ_DIR)/$$t.merge.log"; exit 1; }; \
+		rm -f tests/fuzz/corpus/$$t/*; cp $$new/* tests/fuzz/corpus/$$t/ 2>/dev/null; \
+		echo "$$t: $$(ls tests/fuzz/corpus/$$t | wc -l) files"; \
+	done
 
 clean:
 	rm -rf $(BUILD)

@@ -162,10 +162,12 @@ int pop3_reply_parse(const char *line, size_t len, struct pop3_reply *reply)
     }
     if (p < len && line[p] != ' ') return POP3_ERR_BAD_STATUS;
     if (p < len) p++;
-    /* RFC 2449 8: resp-code = "[" resp-level *("/" resp-level) "]" first. */
+    /* RFC 2449 8: resp-code = "[" resp-level *("/" resp-level) "]" first.
+     * resp-level is 1*rchar, so "[]" is no code: it stays text (taking it as
+     * an empty code lost it, and "+OK [] [X]" read back as code X). */
     if (p < len && line[p] == '[') {
         const char *close = memchr(line + p, ']', len - p);
-        if (close) {
+        if (close && close > line + p + 1) {
             reply->code = line + p + 1;
             reply->code_len = (size_t)(close - reply->code);
             p = (size_t)(close - line) + 1;

@@ -131,6 +131,7 @@ static const struct {
      "maildrop already locked"},
     {"hierarchical code", "-ERR [SYS/TEMP] try later", POP3_OK, false, "SYS/TEMP", "try later"},
     {"bracket without close", "-ERR [oops", POP3_OK, false, "", "[oops"},
+    {"empty brackets are text (fuzz)", "+OK [] []x", POP3_OK, true, "", "[] []x"},
     {"greeting", "+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>", POP3_OK, true, "",
      "POP3 server ready <1896.697170952@dbc.mtview.ca.us>"},
     /* bad input */
