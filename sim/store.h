@@ -115,6 +115,10 @@ void sim_store_unwatch(struct sim_store *s, sim_store_watch_fn fn, void *ctx);
  * (what internal dates are; the IMAP server's clock for APPEND). */
 int64_t sim_store_clock(const struct sim_store *s);
 
+/* The engine the store records into (the servers record their lines and
+ * state changes into the same trace). */
+struct sim_engine *sim_store_engine(const struct sim_store *s);
+
 /* The zone internal dates are shown in, minutes east of UTC (default 0).
  * Applies to messages stored afterwards. */
 void sim_store_set_zone(struct sim_store *s, int zone_minutes);
