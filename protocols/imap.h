@@ -407,6 +407,7 @@ enum imap_expect {
     IMAP_EXPECT_SASL,
     IMAP_EXPECT_COUNT
 };
+extern const char *const imap_expect_names[IMAP_EXPECT_COUNT];
 
 enum imap_cmd_ev {
     IMAP_CMD_NEED_MORE = 0, /* feed more bytes */
@@ -430,9 +431,9 @@ extern const char *const imap_cmd_ev_names[IMAP_CMD_EV_COUNT];
 #define IMAP_CONTINUE_LITERAL "+ Ready for literal data\r\n"
 
 /* A new parser accepting literals up to max_literal octets each, and up to
- * max_literal in total per command (0: IMAP_DEFAULT_MAX_LITERAL). Storage
- * grows on demand up to IMAP_MAX_TEXT + max_literal. Returns NULL when out
- * of memory. */
+ * max_literal in total per command (0: IMAP_DEFAULT_MAX_LITERAL). About
+ * 200 KiB of fixed storage, and a command buffer that grows on demand up
+ * to IMAP_MAX_TEXT + max_literal. Returns NULL when out of memory. */
 struct imap_cmd_parser *imap_cmd_parser_new(size_t max_literal);
 
 /* Frees p and everything it lent out. p may be NULL. */
@@ -521,6 +522,7 @@ enum imap_value_type {
     IMAP_V_LIST,
     IMAP_V_COUNT
 };
+extern const char *const imap_value_type_names[IMAP_V_COUNT];
 
 /* A node of a tree kept in an array; links are indexes, -1 for none. */
 struct imap_value {

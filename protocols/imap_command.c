@@ -25,6 +25,8 @@ const char *const imap_search_op_names[IMAP_SK_COUNT] = {
     "UNKEYWORD",  "UNSEEN",
 };
 
+const char *const imap_expect_names[IMAP_EXPECT_COUNT] = {"COMMAND", "DONE", "SASL"};
+
 const char *const imap_cmd_ev_names[IMAP_CMD_EV_COUNT] = {
     "NEED_MORE", "COMMAND", "CONTINUE", "DONE", "SASL", "ERROR",
 };
@@ -450,6 +452,7 @@ struct imap_cmd_parser *imap_cmd_parser_new(size_t max_literal)
     struct imap_cmd_parser *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->max_literal = max_literal ? max_literal : IMAP_DEFAULT_MAX_LITERAL;
+    if (p->max_literal > UINT32_MAX) p->max_literal = UINT32_MAX; /* RFC 3501 9: number is 32-bit */
     if (imap_frame_init(&p->f, p->max_literal, true) < 0) {
         imap_cmd_parser_free(p);
         return NULL;

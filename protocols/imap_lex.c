@@ -24,6 +24,10 @@ const char *const imap_fetch_item_names[IMAP_FETCH_COUNT] = {
     "UID", "BODY[]",
 };
 
+const char *const imap_value_type_names[IMAP_V_COUNT] = {
+    "NIL", "NUMBER", "ATOM", "STRING", "LIST",
+};
+
 static const char *const err_names[IMAP_ERR_COUNT] = {
     [IMAP_ERR_NONE] = "no error",
     [IMAP_ERR_NOMEM] = "out of memory",
@@ -140,13 +144,15 @@ size_t imap_frame_feed(struct imap_frame *f, const char *in, size_t n)
     return linebuf_feed(&f->lb, in, n);
 }
 
-/* Room for need more octets; the owner's limits keep len + need within
- * IMAP_MAX_TEXT + 2 * max_literal, so growth is bounded. */
+/* Room for need more octets. The owner's limits keep len + need within
+ * IMAP_MAX_TEXT + max_literal, and growth stops there too. */
 static int reserve(struct imap_frame *f, size_t need)
 {
     if (f->cap - f->len >= need) return 0;
+    size_t limit = IMAP_MAX_TEXT + f->max_literal;
+    EXPECT(f->len + need <= limit);
     size_t cap = f->cap;
-    while (cap - f->len < need) cap = cap * 2 > cap ? cap * 2 : f->len + need;
+    while (cap - f->len < need) cap = cap > limit / 2 ? limit : cap * 2;
     char *b = realloc(f->buf, cap);
     if (!b) return -1;
     f->buf = b;

@@ -389,6 +389,7 @@ struct imap_resp_reader *imap_resp_reader_new(size_t max_literal)
     struct imap_resp_reader *rd = calloc(1, sizeof *rd);
     if (!rd) return NULL;
     rd->max_literal = max_literal ? max_literal : IMAP_DEFAULT_MAX_LITERAL;
+    if (rd->max_literal > UINT32_MAX) rd->max_literal = UINT32_MAX; /* RFC 3501 9: number is 32-bit */
     /* A server sends a literal's octets without waiting (RFC 3501 4.3). */
     if (imap_frame_init(&rd->f, rd->max_literal, false) < 0) {
         imap_resp_reader_free(rd);

@@ -700,6 +700,8 @@ static void test_error_reply(void **state)
     assert_string_equal(imap_cmd_names[IMAP_CMD_IDLE], "IDLE");
     assert_string_equal(imap_cmd_ev_names[IMAP_CMD_ERROR], "ERROR");
     assert_string_equal(imap_search_op_names[IMAP_SK_UNSEEN], "UNSEEN");
+    assert_string_equal(imap_expect_names[IMAP_EXPECT_SASL], "SASL");
+    assert_string_equal(imap_value_type_names[IMAP_V_LIST], "LIST");
 }
 
 /* After the parser hands out a command, literals of the next one may be
@@ -764,6 +766,11 @@ static void test_reset(void **state)
     assert_int_equal(imap_cmd_parser_pending(p), strlen(u));
     imap_cmd_parser_free(p);
     imap_cmd_parser_free(NULL);
+    /* A limit beyond 32 bits is clamped, not overflowed. */
+    p = imap_cmd_parser_new(SIZE_MAX);
+    c = parse_one(p, "A7 APPEND INBOX {3}\r\nabc\r\n");
+    assert_bytes("abc", c.message.ptr, c.message.len);
+    imap_cmd_parser_free(p);
 }
 
 /* Mutated good inputs: whatever the parser makes of them, it never
