@@ -432,7 +432,7 @@ extern const char *const imap_cmd_ev_names[IMAP_CMD_EV_COUNT];
 
 /* A new parser accepting literals up to max_literal octets each, and up to
  * max_literal in total per command (0: IMAP_DEFAULT_MAX_LITERAL). About
- * 200 KiB of fixed storage, and a command buffer that grows on demand up
+ * 160 KiB of fixed storage, and a command buffer that grows on demand up
  * to IMAP_MAX_TEXT + max_literal. Returns NULL when out of memory. */
 struct imap_cmd_parser *imap_cmd_parser_new(size_t max_literal);
 
@@ -587,7 +587,8 @@ void imap_out_body(struct imap_out *o, const struct imap_body *b, bool extension
 /* ---- command formatter (client side) ----------------------------------- */
 
 /* Writes c as the client sends it, CRLF included, into buf. Strings go out
- * as atoms, quoted strings or literals (imap_out_astring rules); a
+ * as atoms (ASTRING-CHARs, so "]" too), quoted strings or literals (the
+ * imap_out_string choice); a
  * literal is synchronising unless literal_plus ({n+}, RFC 7888, only when
  * the server announced LITERAL+). When splits is not NULL it receives the
  * offsets just past each synchronising "{n}\r\n": send buf[0..splits[0]),
@@ -739,8 +740,9 @@ enum imap_rd_ev {
 extern const char *const imap_rd_ev_names[IMAP_RD_EV_COUNT];
 
 /* A new reader accepting literals up to max_literal octets each and in
- * total per response (0: IMAP_DEFAULT_MAX_LITERAL). NULL when out of
- * memory. */
+ * total per response (0: IMAP_DEFAULT_MAX_LITERAL). About 300 KiB of fixed
+ * storage (mostly the value-tree and SEARCH pools) and a response buffer
+ * that grows up to IMAP_MAX_TEXT + max_literal. NULL when out of memory. */
 struct imap_resp_reader *imap_resp_reader_new(size_t max_literal);
 void imap_resp_reader_free(struct imap_resp_reader *r);
 void imap_resp_reader_reset(struct imap_resp_reader *r);

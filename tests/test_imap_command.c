@@ -732,6 +732,42 @@ static void test_chunks(void **state)
     }
 }
 
+/* RFC 3501 7.5: "+" is asked for after the announcement line and before
+ * any octet of the literal; a rejected literal asks for none. */
+static void test_handshake(void **state)
+{
+    (void)state;
+    struct imap_cmd_parser *p = imap_cmd_parser_new(100);
+    struct imap_command c;
+    const char *a = "A1 APPEND INBOX (\\Seen) {5}\r\n";
+    assert_int_equal(imap_cmd_parser_feed(p, a, strlen(a)), strlen(a));
+    assert_int_equal(imap_cmd_parser_next(p, &c), IMAP_CMD_CONTINUE);
+    assert_int_equal(imap_cmd_parser_next(p, &c), IMAP_CMD_NEED_MORE);
+    imap_cmd_parser_feed(p, "hel", 3);
+    assert_int_equal(imap_cmd_parser_next(p, &c), IMAP_CMD_NEED_MORE);
+    imap_cmd_parser_feed(p, "lo\r\n", 4);
+    assert_int_equal(imap_cmd_parser_next(p, &c), IMAP_CMD_COMMAND);
+    assert_int_equal(c.cmd, IMAP_CMD_APPEND);
+    assert_bytes("hello", c.message.ptr, c.message.len);
+    /* too big: NO at once, and the next line is a new command */
+    const char *b = "A2 APPEND INBOX {101}\r\n";
+    imap_cmd_parser_feed(p, b, strlen(b));
+    assert_int_equal(imap_cmd_parser_next(p, &c), IMAP_CMD_ERROR);
+    assert_string_equal(c.tag, "A2");
+    assert_int_equal(c.error, IMAP_ERR_LITERAL_TOO_BIG);
+    char line[80];
+    size_t n = imap_cmd_error_reply(&c, line, sizeof line);
+    assert_bytes("A2 NO [TOOBIG] Literal too big\r\n", line, n);
+    assert_int_equal(imap_cmd_parser_next(p, &c), IMAP_CMD_NEED_MORE);
+    assert_int_equal(imap_cmd_parser_pending(p), 0);
+    imap_cmd_parser_feed(p, "A3 NOOP\r\n", 9);
+    assert_int_equal(imap_cmd_parser_next(p, &c), IMAP_CMD_COMMAND);
+    assert_string_equal(c.tag, "A3");
+    assert_string_equal(imap_cmd_ev_names[IMAP_CMD_CONTINUE], "CONTINUE");
+    assert_bytes("+ Ready for literal data\r\n", IMAP_CONTINUE_LITERAL, strlen(IMAP_CONTINUE_LITERAL));
+    imap_cmd_parser_free(p);
+}
+
 /* reset forgets a half-read command and the IDLE mode. */
 static void test_reset(void **state)
 {
@@ -815,6 +851,7 @@ int main(void)
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_error_reply),
         cmocka_unit_test(test_chunks),
+        cmocka_unit_test(test_handshake),
         cmocka_unit_test(test_reset),
         cmocka_unit_test(test_mutations),
     };
