@@ -1020,18 +1020,20 @@ static void start_action(struct sim_device *d, struct dev_action *a)
     bool flagging = a->kind == ACT_READ || a->kind == ACT_FLAG || a->kind == ACT_UNFLAG ||
                     a->kind == ACT_DELETE;
     if (flagging) {
-        bool known = local_flags(d, a, &f);
         if (d->cfg.proto == SIM_DEVICE_POP3) {
             /* RFC 1939 has no flags and no remote delete outside a session:
              * the change is the device's alone */
+            bool known = local_find(d, a->folder, a->uid) != NULL;
             if (a->kind == ACT_DELETE)
                 local_remove(d, a->folder, a->uid, "deleted on the device only",
                              d->cfg.leave_on_server
                                  ? "a copy left on the server survives there"
                                  : "it was already deleted from the server when downloaded");
+            else local_flags(d, a, &f);
             finish_action(d, a, known);
             return;
         }
+        bool known = local_flags(d, a, &f);
         a->flags = f;
         if (!is_inbox(a->folder)) {
             if (!sess_open(d, S_OPS, a)) finish_action(d, a, false);
