@@ -45,6 +45,8 @@ PROTOCOL_SRC := \
 	protocols/smtp.c \
 	protocols/smtp_data.c \
 	protocols/smtp_explain.c \
+	protocols/imap_explain.c \
+	protocols/pop3_explain.c \
 	protocols/smtp_server.c \
 	protocols/smtp_client.c \
 	protocols/pop3_client.c \
@@ -58,6 +60,9 @@ SIM_SRC := \
 	sim/rng.c \
 	sim/trace.c \
 	sim/dns_service.c \
+	sim/store.c \
+	sim/imapd.c \
+	sim/pop3d.c \
 	sim/scenario.c \
 	sim/mua.c \
 	sim/device.c \
@@ -79,6 +84,9 @@ TESTS := \
 	test_sim_engine \
 	test_sim_net \
 	test_sim_dns \
+	test_sim_store \
+	test_sim_imapd \
+	test_sim_pop3d \
 	test_sim_device \
 	test_scenario \
 	test_sim_mua \
@@ -116,6 +124,9 @@ TEST_test_sim_engine := sim/engine.c sim/eventq.c sim/rng.c sim/trace.c
 TEST_test_transcript := render/transcript.c sim/trace.c
 TEST_test_sim_net := sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c
 TEST_test_sim_dns := protocols/common.c protocols/dns.c protocols/dns_mx.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/dns_service.c
+TEST_test_sim_store := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/md5.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/pop3.c protocols/pop3_server.c protocols/imap_explain.c protocols/pop3_explain.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/store.c
+TEST_test_sim_imapd := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/md5.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/pop3.c protocols/pop3_server.c protocols/imap_explain.c protocols/pop3_explain.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/store.c sim/imapd.c sim/pop3d.c
+TEST_test_sim_pop3d := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/md5.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/pop3.c protocols/pop3_server.c protocols/imap_explain.c protocols/pop3_explain.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/store.c sim/imapd.c sim/pop3d.c
 TEST_test_sim_device := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c protocols/smtp_explain.c protocols/smtp_server.c protocols/smtp_client.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/imap_client.c protocols/md5.c protocols/pop3.c protocols/pop3_server.c protocols/pop3_client.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/mua.c sim/device.c tests/imap_memstore.c
 TEST_test_scenario := protocols/common.c protocols/dns.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/scenario.c
 TEST_test_sim_mua := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c protocols/smtp_explain.c protocols/smtp_server.c protocols/smtp_client.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/imap_client.c protocols/md5.c protocols/pop3.c protocols/pop3_server.c protocols/pop3_client.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/mua.c sim/device.c tests/imap_memstore.c

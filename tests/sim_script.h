@@ -24,21 +24,21 @@ struct script_client {
     size_t ngot;
 };
 
-static void sc_connected(void *ctx, struct sim_conn *c)
+static inline void sc_connected(void *ctx, struct sim_conn *c)
 {
     struct script_client *sc = ctx;
     sc->c = c;
     sc->connected = true;
 }
 
-static void sc_failed(void *ctx, enum sim_conn_failure why)
+static inline void sc_failed(void *ctx, enum sim_conn_failure why)
 {
     struct script_client *sc = ctx;
     (void)why;
     sc->failed = true;
 }
 
-static void sc_data(void *ctx, struct sim_conn *c, const char *bytes, size_t n)
+static inline void sc_data(void *ctx, struct sim_conn *c, const char *bytes, size_t n)
 {
     struct script_client *sc = ctx;
     sc->c = c;
@@ -48,14 +48,14 @@ static void sc_data(void *ctx, struct sim_conn *c, const char *bytes, size_t n)
     sc->got[sc->ngot] = 0;
 }
 
-static void sc_tls(void *ctx, struct sim_conn *c)
+static inline void sc_tls(void *ctx, struct sim_conn *c)
 {
     struct script_client *sc = ctx;
     (void)c;
     sc->tls = true;
 }
 
-static void sc_closed(void *ctx, struct sim_conn *c)
+static inline void sc_closed(void *ctx, struct sim_conn *c)
 {
     struct script_client *sc = ctx;
     (void)c;
@@ -67,7 +67,7 @@ static void sc_closed(void *ctx, struct sim_conn *c)
 static const struct sim_client_ops script_ops = {sc_connected, sc_failed, sc_data, sc_tls,
                                                  sc_closed};
 
-static void sc_fire(struct sim_engine *e, void *ctx, uint64_t i)
+static inline void sc_fire(struct sim_engine *e, void *ctx, uint64_t i)
 {
     struct script_client *sc = ctx;
     (void)e;
@@ -84,7 +84,7 @@ static void sc_fire(struct sim_engine *e, void *ctx, uint64_t i)
 
 /* Sends line (CRLF added; "<close>" closes instead) at absolute simulated
  * time at. */
-static void sc_send_at(struct script_client *sc, sim_time at, const char *line)
+static inline void sc_send_at(struct script_client *sc, sim_time at, const char *line)
 {
     if (sc->nlines >= SCRIPT_LINES) return;
     sc->lines[sc->nlines] = line;
@@ -92,7 +92,7 @@ static void sc_send_at(struct script_client *sc, sim_time at, const char *line)
     sc->nlines++;
 }
 
-static void sc_connect(struct script_client *sc, struct sim_net *net, struct sim_engine *e,
+static inline void sc_connect(struct script_client *sc, struct sim_net *net, struct sim_engine *e,
                        struct sim_host *from, const char *ip, unsigned port)
 {
     memset(sc, 0, sizeof *sc);
@@ -103,7 +103,7 @@ static void sc_connect(struct script_client *sc, struct sim_net *net, struct sim
 
 /* The first trace event of kind with exactly text (dir SIM_DIR_COUNT: any),
  * searching from step from; NULL when none. */
-static const struct sim_trace_event *find_event(const struct sim_engine *e,
+static inline const struct sim_trace_event *find_event(const struct sim_engine *e,
                                                 enum sim_trace_kind kind, enum sim_dir dir,
                                                 const char *text, size_t from)
 {
@@ -117,7 +117,7 @@ static const struct sim_trace_event *find_event(const struct sim_engine *e,
 }
 
 /* How many events of kind there are on connection conn (0: any). */
-static size_t count_events(const struct sim_engine *e, enum sim_trace_kind kind, unsigned conn)
+static inline size_t count_events(const struct sim_engine *e, enum sim_trace_kind kind, unsigned conn)
 {
     size_t n = 0;
     for (size_t i = 0; i < sim_trace_len(e->trace); i++) {
@@ -129,7 +129,7 @@ static size_t count_events(const struct sim_engine *e, enum sim_trace_kind kind,
 
 /* The server's lines on connection conn from step from on, joined with
  * "|", into out: what a test compares in one string. */
-static const char *s2c_lines(const struct sim_engine *e, unsigned conn, size_t from, char *out,
+static inline const char *s2c_lines(const struct sim_engine *e, unsigned conn, size_t from, char *out,
                              size_t cap)
 {
     size_t o = 0;
