@@ -230,6 +230,8 @@ FUZZ_TARGETS := \
 	fuzz_smtp_server \
 	fuzz_pop3_command \
 	fuzz_pop3_response \
+	fuzz_dns \
+	fuzz_msg \
 
 FUZZ_fuzz_smtp_command := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_explain.c
 FUZZ_fuzz_smtp_reply := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_explain.c
@@ -237,6 +239,8 @@ FUZZ_fuzz_smtp_data := protocols/common.c protocols/linebuf.c protocols/base64.c
 FUZZ_fuzz_smtp_server := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c protocols/smtp_server.c
 FUZZ_fuzz_pop3_command := protocols/common.c protocols/linebuf.c protocols/pop3.c
 FUZZ_fuzz_pop3_response := protocols/common.c protocols/linebuf.c protocols/pop3.c
+FUZZ_fuzz_dns := protocols/common.c protocols/dns.c protocols/dns_mx.c
+FUZZ_fuzz_msg := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c
 
 FUZZ_SECONDS ?= 20
 FUZZ_FLAGS   ?=

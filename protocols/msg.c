@@ -422,6 +422,9 @@ static enum msg_err quoted(struct lex *l, struct sink *o)
         } else if (c == '\r' || c == '\n') {
             continue; /* FWS inside: unfolding drops the line break */
         }
+        /* qtext excludes NUL (3.2.4); only obs-qp allows "\" NUL, and the
+         * result is a C string, which a NUL would cut short. */
+        if (c == '\0') return MSG_ERR_SYNTAX;
         putch(o, c);
     }
     return MSG_ERR_UNTERMINATED_QUOTE;
@@ -514,6 +517,7 @@ static enum msg_err domain(struct lex *l, char *out, size_t cap)
             c = (unsigned char)l->s[l->i++];
             if (c == ']') break;
             if (c == '[' || c == '\\') return MSG_ERR_BAD_DOMAIN; /* dtext excludes [ ] \ (3.4.1) */
+            if (c == 0) return MSG_ERR_BAD_DOMAIN; /* and NUL, even obs-dtext (4.4): the copy is a C string */
             if (c == '\r' || c == '\n' || is_wsp(c)) continue;
             putch(&o, (char)c);
         }

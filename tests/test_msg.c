@@ -466,6 +466,33 @@ static void test_addr_bad(void **state)
     }
 }
 
+/* Inputs found by tests/fuzz/fuzz_msg.c, fed with their exact lengths (they
+ * hold NUL octets): each must be refused, since the parsed parts are C
+ * strings that a NUL would silently cut short. */
+static const struct {
+    const char *name, *in;
+    size_t len;
+    enum msg_err want;
+} addr_fuzz[] = {
+    {"NUL in a domain literal (fuzz)", "x@[1-\0\0\0.2.1]", 13, MSG_ERR_BAD_DOMAIN},
+    {"NUL in a quoted local part (fuzz)", "\"a\0b\"@example.com", 17, MSG_ERR_SYNTAX},
+    {"quoted-pair NUL in a display name (fuzz)", "\"A\\\0\" <a@example.com>", 21, MSG_ERR_SYNTAX},
+};
+
+static void test_addr_fuzz_findings(void **state)
+{
+    (void)state;
+    static struct msg_addr_list l;
+    for (size_t i = 0; i < N_ELEM(addr_fuzz); i++) {
+        char *p = dup_exact(addr_fuzz[i].in, addr_fuzz[i].len);
+        enum msg_err e = msg_addr_parse_list(p, addr_fuzz[i].len, &l);
+        if (e != addr_fuzz[i].want)
+            fail_msg("%s: got %s, want %s", addr_fuzz[i].name, msg_strerror(e), msg_strerror(addr_fuzz[i].want));
+        assert_int_equal(l.n, 0);
+        free(p);
+    }
+}
+
 static void test_addr_single_and_limits(void **state)
 {
     (void)state;
@@ -1007,6 +1034,7 @@ int main(void)
         cmocka_unit_test(test_addr_ok),
         cmocka_unit_test(test_addr_truncations),
         cmocka_unit_test(test_addr_bad),
+        cmocka_unit_test(test_addr_fuzz_findings),
         cmocka_unit_test(test_addr_single_and_limits),
         cmocka_unit_test(test_date_ok),
         cmocka_unit_test(test_date_bad),
