@@ -88,6 +88,7 @@ TESTS := \
 	test_sim_store \
 	test_sim_imapd \
 	test_sim_pop3d \
+	test_explain \
 	test_sim_device \
 	test_scenario \
 	test_sim_mua \
@@ -129,6 +130,7 @@ TEST_test_sim_dns := protocols/common.c protocols/dns.c protocols/dns_mx.c sim/e
 TEST_test_sim_store := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/md5.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/pop3.c protocols/pop3_server.c protocols/imap_explain.c protocols/pop3_explain.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/store.c
 TEST_test_sim_imapd := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/md5.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/pop3.c protocols/pop3_server.c protocols/imap_explain.c protocols/pop3_explain.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/store.c sim/imapd.c sim/pop3d.c
 TEST_test_sim_pop3d := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/md5.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/pop3.c protocols/pop3_server.c protocols/imap_explain.c protocols/pop3_explain.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/store.c sim/imapd.c sim/pop3d.c
+TEST_test_explain := protocols/common.c protocols/linebuf.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/pop3.c protocols/pop3_server.c protocols/md5.c protocols/imap_explain.c protocols/pop3_explain.c
 TEST_test_sim_device := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c protocols/smtp_explain.c protocols/smtp_server.c protocols/smtp_client.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/imap_client.c protocols/md5.c protocols/pop3.c protocols/pop3_server.c protocols/pop3_client.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/mua.c sim/device.c tests/imap_memstore.c
 TEST_test_scenario := protocols/common.c protocols/dns.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/scenario.c
 TEST_test_sim_mua := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c protocols/smtp_explain.c protocols/smtp_server.c protocols/smtp_client.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/imap_client.c protocols/md5.c protocols/pop3.c protocols/pop3_server.c protocols/pop3_client.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/mua.c sim/device.c tests/imap_memstore.c

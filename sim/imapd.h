@@ -46,8 +46,8 @@
 #define SIM_IMAPD_PORT_TLS 993  /* RFC 8314 3.3: IMAP over implicit TLS */
 
 /* Sessions one server holds at once. Each costs an imap_server machine
- * (about 500 KiB with its scratch and message table), so a bound keeps a
- * runaway lesson small; Dovecot's default per-user limit is 10. */
+ * (about 1 MiB with its scratch, MIME tree and message table), so a bound
+ * keeps a runaway lesson small; Dovecot's default per-user limit is 10. */
 #define SIM_IMAPD_SESSIONS_MAX 16
 
 struct sim_imapd;
