@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "protocols/explain.h"
 #include "protocols/imap.h"
 #include "protocols/imap_client.h"
 #include "protocols/msg.h"
@@ -282,67 +283,39 @@ static void describe(struct sim_device *d, const char *data, size_t len, struct 
 
 /* ---- notes for the lines a device sends ------------------------------------ */
 
-struct note {
-    const char *verb;
-    const char *text;
-};
-
-/* Matched against the word after the tag (after "UID " for UID commands). */
-static const struct note imap_notes[] = {
-    {"CAPABILITY", "asks what the server supports: STARTTLS, IDLE, ... (RFC 3501 6.1.1)"},
-    {"STARTTLS", "asks to switch this connection to TLS before logging in (RFC 3501 6.2.1)"},
-    {"LOGIN", "logs in with user name and password, protected by TLS (RFC 3501 6.2.3)"},
-    {"AUTHENTICATE", "logs in with SASL PLAIN (RFC 3501 6.2.2, RFC 4616)"},
-    {"LIST", "asks which folders the account has (RFC 3501 6.3.8)"},
-    {"SELECT", "opens the folder; the answer gives UIDVALIDITY and UIDNEXT (RFC 3501 6.3.1)"},
-    {"STORE", "sets flags on the server, so every device sees them (RFC 3501 6.4.6)"},
-    {"FETCH", "downloads messages or their flags by UID (RFC 3501 6.4.5, 6.4.8)"},
-    {"SEARCH", "lists the UIDs still on the server, to find what was expunged (RFC 3501 6.4.4)"},
-    {"EXPUNGE", "removes the messages marked \\Deleted for good (RFC 3501 6.4.3)"},
-    {"IDLE", "waits on the open connection: the server pushes new mail at once (RFC 2177)"},
-    {"APPEND", "uploads a message into a folder on the server (RFC 3501 6.3.11)"},
-    {"COPY", "copies the message into another folder on the server (RFC 3501 6.4.7)"},
-    {"LOGOUT", "ends the session (RFC 3501 6.1.3)"},
-};
-
+/* The note for a command line the imap_client machine sent: its verb is
+ * read back from the line ("a004 UID FETCH ..." -> FETCH with UID) to look
+ * it up in the codec's explanation table (protocols/explain.h). */
 static const char *imap_note(const char *line, size_t n)
 {
-    if (n >= 4 && memcmp(line, "DONE", 4) == 0) return "ends IDLE so the device can send commands (RFC 2177 3)";
+    if (n >= 4 && memcmp(line, "DONE", 4) == 0 && (n == 4 || line[4] == '\r'))
+        return imap_done_explain();
     const char *sp = memchr(line, ' ', n);
     if (!sp) return NULL;
     const char *w = sp + 1;
     size_t left = n - (size_t)(w - line);
-    if (left > 4 && memcmp(w, "UID ", 4) == 0) {
+    bool uid = left > 4 && memcmp(w, "UID ", 4) == 0;
+    if (uid) {
         w += 4;
         left -= 4;
     }
-    for (size_t i = 0; i < sizeof imap_notes / sizeof imap_notes[0]; i++) {
-        size_t vl = strlen(imap_notes[i].verb);
-        if (left >= vl && memcmp(w, imap_notes[i].verb, vl) == 0 &&
-            (left == vl || w[vl] == ' ' || w[vl] == '\r'))
-            return imap_notes[i].text;
-    }
+    size_t vl = 0;
+    while (vl < left && w[vl] != ' ' && w[vl] != '\r' && w[vl] != '\n') vl++;
+    for (int c = 0; c < IMAP_CMD_COUNT; c++)
+        if (strlen(imap_cmd_names[c]) == vl && memcmp(w, imap_cmd_names[c], vl) == 0)
+            return imap_command_explain((enum imap_cmd)c, uid);
     return NULL;
 }
 
-static const struct note pop3_notes[] = {
-    {"STLS", "asks to switch this connection to TLS before logging in (RFC 2595 4)"},
-    {"USER", "names the mailbox to log in to (RFC 1939 7)"},
-    {"PASS", "gives the password, protected by TLS (RFC 1939 7)"},
-    {"APOP", "logs in with a digest instead of the password (RFC 1939 7)"},
-    {"STAT", "asks how many messages wait and their total size (RFC 1939 5)"},
-    {"UIDL", "asks each message's unique-id, to skip what was downloaded before (RFC 1939 7)"},
-    {"LIST", "asks the size of each message (RFC 1939 5)"},
-    {"RETR", "downloads one whole message (RFC 1939 5)"},
-    {"DELE", "marks the message for deletion; it goes at QUIT (RFC 1939 5)"},
-    {"QUIT", "ends the session: the server now deletes what was marked (RFC 1939 6)"},
-};
-
+/* The same for a POP3 command line ("RETR 1"). */
 static const char *pop3_note(const char *line, size_t n)
 {
-    for (size_t i = 0; i < sizeof pop3_notes / sizeof pop3_notes[0]; i++) {
-        size_t vl = strlen(pop3_notes[i].verb);
-        if (n >= vl && memcmp(line, pop3_notes[i].verb, vl) == 0) return pop3_notes[i].text;
+    size_t vl = 0;
+    while (vl < n && line[vl] != ' ' && line[vl] != '\r' && line[vl] != '\n') vl++;
+    for (int v = 0; v < POP3_VERB_COUNT; v++) {
+        const char *name = pop3_verb_name((enum pop3_verb)v);
+        if (name && strlen(name) == vl && memcmp(line, name, vl) == 0)
+            return pop3_command_explain((enum pop3_verb)v);
     }
     return NULL;
 }

@@ -12,7 +12,10 @@
 #include "protocols/imap_server.h"
 #include "protocols/pop3_server.h"
 #include "sim/device.h"
+#include "sim/imapd.h"
 #include "sim/net.h"
+#include "sim/pop3d.h"
+#include "sim/store.h"
 #include "tests/imap_memstore.h"
 #include "tests/pop3_memdrop.h"
 
@@ -693,6 +696,93 @@ static void test_refusals(void **state)
     teardown_world();
 }
 
+/* ---- the world's own store and servers (sim/store, sim/imapd, sim/pop3d) -- */
+
+struct world_delivery {
+    struct sim_store *store;
+    int n;
+};
+
+static void ev_world_deliver(struct sim_engine *e, void *ctx, uint64_t arg)
+{
+    (void)e;
+    (void)arg;
+    struct world_delivery *w = ctx;
+    char text[512];
+    message(text, sizeof text, ++w->n);
+    assert_int_equal(sim_store_deliver(w->store, USER, "INBOX", text, strlen(text), 0, NULL,
+                                       "delivered by the MTA"), SIM_STORE_OK);
+}
+
+/* A phone idling by IMAP and a laptop downloading by POP3 share one
+ * account: new mail is pushed to the phone at once, and when the laptop
+ * downloads and deletes it, the phone is told it is gone. */
+static void test_world_phone_and_pop3_laptop(void **state)
+{
+    (void)state;
+    assert_int_equal(sim_engine_init(&engine, 5), 0);
+    net = sim_net_new(&engine);
+    phone = sim_net_add_host(net, "phone", "192.0.2.31", SIM_ROLE_PHONE, SIM_MSEC(10), 0);
+    laptop = sim_net_add_host(net, "laptop", "192.0.2.32", SIM_ROLE_LAPTOP, SIM_MSEC(10), 0);
+    mail = sim_net_add_host(net, "mail", "192.0.2.25", SIM_ROLE_MAIL_SERVER, SIM_MSEC(5), 0);
+    struct sim_store *st = sim_store_new(&engine, "mail", EPOCH);
+    assert_non_null(st);
+    assert_int_equal(sim_store_add_account(st, USER, PASS, 0), SIM_STORE_OK);
+    struct sim_imapd *imapd = sim_imapd_attach(net, mail, st, 993, true, false);
+    struct sim_pop3d *pop3d = sim_pop3d_attach(net, mail, st, 995, true, false);
+    assert_non_null(imapd);
+    assert_non_null(pop3d);
+
+    struct sim_device_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.proto = SIM_DEVICE_IMAP;
+    cfg.account = USER;
+    cfg.password = PASS;
+    cfg.server_ip = "192.0.2.25";
+    cfg.port = 993;
+    cfg.idle = true;
+    struct sim_device *p = sim_device_new(&engine, net, phone, &cfg);
+    struct sim_device *l = device(laptop, SIM_DEVICE_POP3, 995);
+    struct world_delivery w = {st, 0};
+    sim_device_check(p, SIM_SEC(1));
+    sim_after(&engine, SIM_SEC(5), ev_world_deliver, &w, 0);
+    sim_device_check(l, SIM_SEC(10));
+    sim_device_stop(p, SIM_SEC(20));
+    sim_engine_run(&engine, SIM_SEC(30));
+
+    /* pushed: on the phone 75 ms after delivery (EXISTS, DONE, OK, FETCH) */
+    sim_time phone_got = 0, phone_lost = 0, laptop_got = 0;
+    for (size_t i = 0; i < sim_trace_len(engine.trace); i++) {
+        const struct sim_trace_event *e = sim_trace_get(engine.trace, i);
+        if (e->kind != SIM_TR_MAIL) continue;
+        if (strcmp(e->mail.owner, "phone") == 0 && e->mail.change == SIM_MAIL_ADDED) phone_got = e->t;
+        if (strcmp(e->mail.owner, "phone") == 0 && e->mail.change == SIM_MAIL_REMOVED) phone_lost = e->t;
+        if (strcmp(e->mail.owner, "laptop") == 0 && e->mail.change == SIM_MAIL_ADDED) laptop_got = e->t;
+    }
+    assert_true(phone_got == SIM_SEC(5) + SIM_MSEC(75));
+    assert_true(laptop_got > SIM_SEC(10));
+    assert_true(phone_lost > laptop_got); /* after the laptop's QUIT */
+    /* the server is empty; the laptop has the only copy */
+    assert_int_equal(sim_store_count(st, USER, "INBOX"), 0);
+    assert_int_equal(sim_device_count(l, "INBOX"), 1);
+    assert_string_equal(sim_device_msg(l, "INBOX", 0)->subject, "Note 1");
+    assert_int_equal(sim_device_count(p, "INBOX"), 0);
+    assert_false(sim_device_busy(p));
+    struct sim_device_stats ps;
+    sim_device_stats(p, &ps);
+    assert_int_equal(ps.connections, 1); /* all of it on the one IDLE connection */
+    assert_int_equal(ps.failures, 0);
+
+    sim_device_free(p);
+    sim_device_free(l);
+    sim_imapd_free(imapd);
+    sim_pop3d_free(pop3d);
+    dump();
+    sim_store_free(st);
+    sim_net_free(net);
+    sim_engine_fini(&engine);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -706,6 +796,7 @@ int main(void)
         cmocka_unit_test(test_pop3_download_and_delete),
         cmocka_unit_test(test_pop3_leave_on_server),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_world_phone_and_pop3_laptop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
