@@ -71,7 +71,8 @@ struct snap_msg {
 struct account {
     char address[SIM_ADDRESS_MAX + 1];
     char password[IMAP_MBX_USER_MAX + 1];
-    size_t quota, usage;       /* octets; quota 0: unlimited */
+    size_t quota, usage;       /* octets */
+    bool limited;              /* quota applies (sim_store_add_account's 0: no) */
     struct folder *folders;    /* SIM_STORE_FOLDERS_MAX slots */
     size_t nfolders;
     bool pop3_locked;          /* RFC 1939 8: one POP3 session at a time */
@@ -259,7 +260,7 @@ static enum sim_store_result add_msg(struct sim_store *s, struct account *a, str
                                      const char *note, uint32_t *uid)
 {
     if (f->n >= SIM_STORE_MSGS_MAX || f->uidnext == UINT32_MAX) return SIM_STORE_FULL;
-    if (a->quota && (b->len > a->quota || a->usage > a->quota - b->len)) return SIM_STORE_FULL;
+    if (a->limited && (b->len > a->quota || a->usage > a->quota - b->len)) return SIM_STORE_FULL;
     if (f->n == f->cap) {
         size_t cap = f->cap ? f->cap * 2 : 16;
         struct smsg *m = realloc(f->msgs, cap * sizeof *m);
@@ -425,6 +426,7 @@ enum sim_store_result sim_store_add_account(struct sim_store *s, const char *add
     strcpy(a->address, address);
     strcpy(a->password, password);
     a->quota = quota;
+    a->limited = quota != 0;
     s->naccounts++;
     for (size_t i = 0; i < ARRAY_LEN(standard_folders); i++)
         new_folder(s, a, standard_folders[i], true);
@@ -447,7 +449,7 @@ bool sim_store_fits(const struct sim_store *s, const char *address, size_t n)
 {
     const struct account *a = find_account(s, address);
     if (!a) return false;
-    return !a->quota || (n <= a->quota && a->usage <= a->quota - n);
+    return !a->limited || (n <= a->quota && a->usage <= a->quota - n);
 }
 
 enum sim_store_result sim_store_deliver(struct sim_store *s, const char *address,
@@ -489,6 +491,30 @@ size_t sim_store_usage(const struct sim_store *s, const char *address)
 {
     const struct account *a = find_account(s, address);
     return a ? a->usage : 0;
+}
+
+enum sim_store_result sim_store_set_quota(struct sim_store *s, const char *address, size_t quota)
+{
+    struct account *a = find_account(s, address);
+    if (!a) return SIM_STORE_NO_ACCOUNT;
+    a->quota = quota;
+    a->limited = quota != 0;
+    return SIM_STORE_OK;
+}
+
+enum sim_store_result sim_store_make_full(struct sim_store *s, const char *address)
+{
+    struct account *a = find_account(s, address);
+    if (!a) return SIM_STORE_NO_ACCOUNT;
+    a->quota = a->usage;
+    a->limited = true;
+    return SIM_STORE_OK;
+}
+
+size_t sim_store_quota(const struct sim_store *s, const char *address)
+{
+    const struct account *a = find_account(s, address);
+    return a && a->limited ? a->quota : SIZE_MAX;
 }
 
 int sim_store_watch(struct sim_store *s, sim_store_watch_fn fn, void *ctx)

@@ -115,6 +115,18 @@ void sim_store_unwatch(struct sim_store *s, sim_store_watch_fn fn, void *ctx);
  * (what internal dates are; the IMAP server's clock for APPEND). */
 int64_t sim_store_clock(const struct sim_store *s);
 
+/* Changes address's quota during a run (octets; 0: unlimited, as in
+ * sim_store_add_account). Mail already stored stays, even over the new
+ * quota. Returns SIM_STORE_OK or SIM_STORE_NO_ACCOUNT. */
+enum sim_store_result sim_store_set_quota(struct sim_store *s, const char *address, size_t quota);
+/* A lesson's "the mailbox is full": the quota becomes what is stored now
+ * (an empty mailbox then takes nothing at all), so the next message is
+ * refused with SIM_STORE_FULL (the MTA answers 452 4.2.2). Returns
+ * SIM_STORE_OK or SIM_STORE_NO_ACCOUNT. */
+enum sim_store_result sim_store_make_full(struct sim_store *s, const char *address);
+/* address's quota in octets; SIZE_MAX when unlimited or no such account. */
+size_t sim_store_quota(const struct sim_store *s, const char *address);
+
 /* The engine the store records into (the servers record their lines and
  * state changes into the same trace). */
 struct sim_engine *sim_store_engine(const struct sim_store *s);

@@ -129,6 +129,21 @@ static void test_delivery_and_quota(void **state)
                      SIM_STORE_NO_FOLDER);
     assert_false(sim_store_fits(s, "nobody@example.org", 1));
     assert_true(sim_store_fits(s, "other@example.org", 100000000));
+    /* a lesson's "mailbox full": even an empty mailbox takes nothing more */
+    assert_true(sim_store_quota(s, "other@example.org") == SIZE_MAX);
+    assert_int_equal(sim_store_make_full(s, "other@example.org"), SIM_STORE_OK);
+    assert_int_equal(sim_store_quota(s, "other@example.org"), 0);
+    assert_false(sim_store_fits(s, "other@example.org", 1));
+    assert_int_equal(sim_store_deliver(s, "other@example.org", "INBOX", msg, n, 0, NULL, NULL),
+                     SIM_STORE_FULL);
+    assert_int_equal(sim_store_set_quota(s, "other@example.org", 0), SIM_STORE_OK); /* unlimited */
+    assert_int_equal(sim_store_deliver(s, "other@example.org", "INBOX", msg, n, 0, NULL, NULL),
+                     SIM_STORE_OK);
+    assert_int_equal(sim_store_set_quota(s, "other@example.org", n + 10), SIM_STORE_OK);
+    assert_true(sim_store_fits(s, "other@example.org", 10));
+    assert_false(sim_store_fits(s, "other@example.org", 11));
+    assert_int_equal(sim_store_make_full(s, "nobody@example.org"), SIM_STORE_NO_ACCOUNT);
+    assert_int_equal(sim_store_set_quota(s, "nobody@example.org", 5), SIM_STORE_NO_ACCOUNT);
     /* removing frees quota */
     assert_int_equal(mb.ops->expunge(mb.ctx, "friend@example.org", "INBOX", 2), IMAP_MBX_OK);
     assert_int_equal(sim_store_usage(s, "friend@example.org"), 600);
