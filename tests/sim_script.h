@@ -78,12 +78,16 @@ static inline void sc_fire(struct sim_engine *e, void *ctx, uint64_t i)
         return;
     }
     char buf[1024];
-    int n = snprintf(buf, sizeof buf, "%s\r\n", line);
+    int n;
+    if (strncmp(line, "<raw>", 5) == 0) /* exactly these bytes, no CRLF added */
+        n = snprintf(buf, sizeof buf, "%s", line + 5);
+    else
+        n = snprintf(buf, sizeof buf, "%s\r\n", line);
     sim_conn_send(sc->c, SIM_DIR_C2S, buf, (size_t)n, "client line");
 }
 
-/* Sends line (CRLF added; "<close>" closes instead) at absolute simulated
- * time at. */
+/* Sends line (CRLF added; "<raw>..." sends the rest as it is; "<close>"
+ * closes instead) at absolute simulated time at. */
 static inline void sc_send_at(struct script_client *sc, sim_time at, const char *line)
 {
     if (sc->nlines >= SCRIPT_LINES) return;

@@ -347,6 +347,42 @@ static void test_session_bound(void **state)
     teardown();
 }
 
+/* A command arriving in pieces, and two commands in one segment: the
+ * answers are the same as for whole lines, each response its own line. */
+static void test_split_and_pipelined_input(void **state)
+{
+    (void)state;
+    setup();
+    deliver(msg1, sizeof msg1 - 1);
+    struct script_client sc;
+    sc_connect(&sc, net, &engine, sim_net_host(net, "phone"), MX_IP, 143);
+    sc_send_at(&sc, SIM_MSEC(100), "<raw>a1 LOG");
+    sc_send_at(&sc, SIM_MSEC(110), "<raw>IN friend@example.org sec");
+    sc_send_at(&sc, SIM_MSEC(120), "<raw>ret\r");
+    sc_send_at(&sc, SIM_MSEC(130), "<raw>\n");
+    sc_send_at(&sc, SIM_MSEC(200), "a2 EXAMINE INBOX\r\na3 NOOP");
+    sc_send_at(&sc, SIM_MSEC(300), "a4 FOO");
+    sim_engine_run(&engine, SIM_SEC(1));
+    size_t from = find_event(&engine, SIM_TR_LINE, SIM_DIR_C2S, "a1 LOG", 0)->step;
+    assert_string_equal(s2c_lines(&engine, 1, from, buf, sizeof buf),
+                        "a1 OK LOGIN completed|"
+                        "* 1 EXISTS|* 1 RECENT|* OK [UNSEEN 1] Message 1 is the first unseen message|"
+                        "* OK [UIDVALIDITY 1] UIDs valid|* OK [UIDNEXT 2] Predicted next UID|"
+                        "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)|"
+                        "* OK [PERMANENTFLAGS ()] No permanent flags permitted|"
+                        "a2 OK [READ-ONLY] EXAMINE completed|a3 OK NOOP completed|"
+                        "a4 BAD Unknown command");
+    const struct sim_trace_event *ev =
+        find_event(&engine, SIM_TR_LINE, SIM_DIR_S2C, "a1 OK LOGIN completed", 0);
+    assert_true(ev->t == SIM_MSEC(145)); /* when the line's end arrived */
+    assert_string_equal(note_of("a4 BAD Unknown command"),
+                        "BAD: the server did not understand the command, or it is not allowed "
+                        "at this point of the session");
+    assert_string_equal(note_of("a2 OK [READ-ONLY] EXAMINE completed"),
+                        "the folder is open read-only (READ-ONLY); the lines above described it");
+    teardown();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -357,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_implicit_tls_marks_every_line),
         cmocka_unit_test(test_starttls_marks_later_lines),
         cmocka_unit_test(test_session_bound),
+        cmocka_unit_test(test_split_and_pipelined_input),
     };
     return cmocka_run_group_tests_name("sim_imapd", tests, NULL, NULL);
 }

@@ -310,6 +310,34 @@ static void test_session_bound(void **state)
     teardown();
 }
 
+/* Commands in pieces and pipelined (RFC 2449 6.6): each reply its own
+ * trace line with its own note, in order. */
+static void test_split_and_pipelined_input(void **state)
+{
+    (void)state;
+    setup();
+    struct script_client sc;
+    sc_connect(&sc, net, &engine, sim_net_host(net, "laptop"), MX_IP, 110);
+    sc_send_at(&sc, SIM_MSEC(100), "<raw>US");
+    sc_send_at(&sc, SIM_MSEC(110), "<raw>ER friend@example.org\r\nPA");
+    sc_send_at(&sc, SIM_MSEC(120), "<raw>SS secret\r\nSTAT\r\nLIST\r\nUIDL 2\r\nNOPE\r\n");
+    sim_engine_run(&engine, SIM_SEC(1));
+    assert_string_equal(s2c_lines(&engine, 1, 0, buf, sizeof buf),
+                        "+OK POP3 server ready <1.15000@mx>|+OK send PASS|"
+                        "+OK friend@example.org's maildrop has 2 messages (127 octets)|"
+                        "+OK 2 127|+OK 2 messages (127 octets)|1 74|2 53|.|+OK 2 1.2|"
+                        "-ERR unknown command");
+    assert_string_equal(note_of("+OK 2 1.2"),
+                        "the unique-ids: a device that keeps mail on the server remembers them "
+                        "to know which messages it already has");
+    assert_string_equal(note_of("-ERR unknown command"),
+                        "-ERR: the command failed or is not allowed at this point of the session");
+    const struct sim_trace_event *ev =
+        find_event(&engine, SIM_TR_LINE, SIM_DIR_S2C, "+OK send PASS", 0);
+    assert_true(ev->t == SIM_MSEC(125));
+    teardown();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_tls),
         cmocka_unit_test(test_whole_lines_of_a_long_message),
         cmocka_unit_test(test_session_bound),
+        cmocka_unit_test(test_split_and_pipelined_input),
     };
     return cmocka_run_group_tests_name("sim_pop3d", tests, NULL, NULL);
 }
