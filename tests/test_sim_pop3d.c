@@ -141,6 +141,35 @@ static void test_download_and_delete(void **state)
     teardown();
 }
 
+/* A phone idling on INBOX hears of a POP3 deletion the moment UPDATE
+ * carries it out (RFC 2177). */
+static void test_pop3_deletion_pushed_to_idle(void **state)
+{
+    (void)state;
+    setup();
+    struct script_client phone, laptop;
+    sc_connect(&phone, net, &engine, sim_net_host(net, "phone"), MX_IP, 993);
+    sc_send_at(&phone, SIM_MSEC(100), "a1 LOGIN friend@example.org secret");
+    sc_send_at(&phone, SIM_MSEC(200), "a2 SELECT INBOX");
+    sc_send_at(&phone, SIM_MSEC(300), "a3 IDLE");
+    sc_connect(&laptop, net, &engine, sim_net_host(net, "laptop"), MX_IP, 995);
+    sc_send_at(&laptop, SIM_MSEC(400), "USER friend@example.org");
+    sc_send_at(&laptop, SIM_MSEC(500), "PASS secret");
+    sc_send_at(&laptop, SIM_MSEC(600), "DELE 2");
+    sc_send_at(&laptop, SIM_MSEC(700), "QUIT");
+    sim_engine_run(&engine, SIM_SEC(1));
+    size_t from = find_event(&engine, SIM_TR_LINE, SIM_DIR_C2S, "a3 IDLE", 0)->step;
+    assert_string_equal(s2c_lines(&engine, 1, from, buf, sizeof buf), "+ idling|* 2 EXPUNGE");
+    const struct sim_trace_event *ev =
+        find_event(&engine, SIM_TR_LINE, SIM_DIR_S2C, "* 2 EXPUNGE", from);
+    assert_true(ev->t == SIM_MSEC(715));
+    assert_int_equal(ev->conn, 1);
+    const struct sim_trace_event *rm =
+        find_event(&engine, SIM_TR_MAIL, SIM_DIR_COUNT, "INBOX: message UID 2 removed", 0);
+    assert_true(rm->step + 1 == ev->step); /* right after the store's removal */
+    teardown();
+}
+
 static void test_dropped_connection_deletes_nothing(void **state)
 {
     (void)state;
@@ -342,6 +371,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_download_and_delete),
+        cmocka_unit_test(test_pop3_deletion_pushed_to_idle),
         cmocka_unit_test(test_dropped_connection_deletes_nothing),
         cmocka_unit_test(test_second_session_in_use),
         cmocka_unit_test(test_tls),
