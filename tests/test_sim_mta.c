@@ -503,10 +503,508 @@ static void test_submit_relay_deliver(void **state)
     teardown_world();
 }
 
+/* Runs a script client: raw lines at given times, for what a polite
+ * client machine would never send. */
+static void test_auth_before_starttls(void **state)
+{
+    (void)state;
+    world(1);
+    static struct script_client sc;
+    sc_connect(&sc, net, &engine, pc, COM_IP, 587);
+    sc_send_at(&sc, SIM_MSEC(100), "EHLO pc.example.com");
+    sc_send_at(&sc, SIM_MSEC(200), "AUTH PLAIN AGFsaWNlQGV4YW1wbGUuY29tAGFsaWNlLXB3");
+    sc_send_at(&sc, SIM_MSEC(300), "MAIL FROM:<alice@example.com>");
+    sc_send_at(&sc, SIM_MSEC(400), "QUIT");
+    sim_engine_run(&engine, SIM_SEC(10));
+    char lines[4096];
+    s2c_lines(&engine, conn_of("pc", "mail-com", 587, 0), 0, lines, sizeof lines);
+    assert_text("220 mail.example.com Simple Mail Transfer Service Ready|"
+                "250-mail.example.com greets pc.example.com|250-PIPELINING|"
+                "250-SIZE 10485760|250-8BITMIME|250-ENHANCEDSTATUSCODES|250 STARTTLS|"
+                "530 5.7.0 Must issue a STARTTLS command first|"
+                "530 5.7.0 Authentication required|"
+                "221 2.0.0 mail.example.com Service closing transmission channel",
+                lines);
+    /* the explanation of the 530 travels with it */
+    const struct sim_trace_event *ev = find_event(
+        &engine, SIM_TR_LINE, SIM_DIR_S2C, "530 5.7.0 Must issue a STARTTLS command first", 0);
+    assert_non_null(ev);
+    assert_true(ev->note[0] != '\0');
+    assert_false(ev->tls);
+    teardown_world();
+}
+
+/* Replies a submission or relay session gets, one client each. */
+static const struct {
+    const char *name;
+    unsigned port;
+    const char *password;
+    const char *rcpt1, *rcpt2;
+    enum smtp_client_outcome outcome;
+    const char *reply; /* a line the server must have sent */
+} refusal_cases[] = {
+    {"relay denied on 25 without AUTH", 25, NULL, "friend@example.org", NULL,
+     SMTP_CLIENT_FAILED_PERMANENT, "554 5.7.1 <friend@example.org>: Relay access denied"},
+    {"local mail on 25 needs no AUTH; relay is still denied", 25, NULL, "friend@example.org",
+     "alice@example.com", SMTP_CLIENT_PARTIAL,
+     "554 5.7.1 <friend@example.org>: Relay access denied"},
+    {"wrong password on 587", 587, "wrong", "friend@example.org", NULL,
+     SMTP_CLIENT_FAILED_PERMANENT, "535 5.7.8 Error: authentication failed"},
+    {"wrong password on 465", 465, "wrong", "friend@example.org", NULL,
+     SMTP_CLIENT_FAILED_PERMANENT, "535 5.7.8 Error: authentication failed"},
+    {"unknown local recipient at RCPT on 587", 587, "alice-pw", "nobody@example.com", NULL,
+     SMTP_CLIENT_FAILED_PERMANENT,
+     "550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown in local "
+     "recipient table"},
+    {"implicit TLS on 465 works", 465, "alice-pw", "friend@example.org", NULL,
+     SMTP_CLIENT_DELIVERED, "250 2.0.0 Ok: queued as 8E5025D89B"},
+};
+
+static bool sent_line(unsigned conn, const char *text)
+{
+    for (size_t i = 0; i < sim_trace_len(engine.trace); i++) {
+        const struct sim_trace_event *ev = sim_trace_get(engine.trace, i);
+        if (ev->kind == SIM_TR_LINE && ev->conn == conn && ev->dir == SIM_DIR_S2C &&
+            strcmp(ev->text, text) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void test_refusals(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(refusal_cases); i++) {
+        world(1);
+        struct mua u;
+        mua_start(&u, refusal_cases[i].port, refusal_cases[i].password, refusal_cases[i].rcpt1,
+                  refusal_cases[i].rcpt2);
+        sim_engine_run(&engine, SIM_SEC(600));
+        if (!u.done || u.res.outcome != refusal_cases[i].outcome ||
+            !sent_line(u.conn_id, refusal_cases[i].reply))
+            fail_msg("%s: outcome %s\n%s", refusal_cases[i].name,
+                     smtp_client_outcome_names[u.res.outcome], transcript(u.conn_id));
+        struct sim_mta_counters c;
+        sim_mta_counters(mta_com, &c);
+        size_t want = refusal_cases[i].outcome == SMTP_CLIENT_FAILED_PERMANENT ? 0 : 1;
+        if (c.messages != want || c.accepted != want || c.delivered != want || c.queued != 0)
+            fail_msg("%s: counters %zu %zu %zu", refusal_cases[i].name, c.messages, c.accepted,
+                     c.delivered);
+        assert_conserved(mta_com);
+        mua_free(&u);
+        teardown_world();
+    }
+}
+
+/* Local mail taken on port 25: Received: says ESMTP (no TLS, no AUTH). */
+static void test_received_with_esmtp(void **state)
+{
+    (void)state;
+    world(1);
+    struct mua u;
+    mua_start(&u, 25, NULL, "alice@example.com", NULL);
+    sim_engine_run(&engine, SIM_SEC(60));
+    assert_int_equal(u.res.outcome, SMTP_CLIENT_DELIVERED);
+    const struct sim_stored_msg *msg = inbox(store_com, "alice@example.com", 0);
+    const char *head = "Return-Path: <alice@example.com>\r\n"
+                       "Received: from pc.example.com (unknown [192.0.2.10])\r\n"
+                       "\tby mail.example.com (mailsim) with ESMTP id 8E5025D89B\r\n"
+                       "\tfor <alice@example.com>; Thu, 26 Nov 2026 09:00:00 +0000\r\n"
+                       "From: Alice";
+    assert_true(msg->size > strlen(head));
+    assert_memory_equal(msg->bytes, head, strlen(head));
+    mua_free(&u);
+    teardown_world();
+}
+
+/* The sender's ISP drops outbound port 25; submission on 587 still works. */
+static void test_port_25_blocked(void **state)
+{
+    (void)state;
+    world(1);
+    assert_int_equal(sim_host_block_port(pc, 25, true), 0);
+    struct mua direct, sub;
+    mua_start(&direct, 25, NULL, "alice@example.com", NULL);
+    mua_start(&sub, 587, "alice-pw", "friend@example.org", NULL);
+    sim_engine_run(&engine, SIM_SEC(600));
+    assert_true(direct.failed);
+    assert_int_equal(direct.why, SIM_FAIL_BLOCKED);
+    assert_null(direct.cli);
+    assert_non_null(find_event(&engine, SIM_TR_REFUSED, SIM_DIR_COUNT,
+                               "pc -> mail-com:25 failed: blocked by a firewall", 0));
+    assert_true(sub.done);
+    assert_int_equal(sub.res.outcome, SMTP_CLIENT_DELIVERED);
+    assert_int_equal(sim_store_count(store_org1, "friend@example.org", "INBOX"), 1);
+    mua_free(&sub);
+    teardown_world();
+}
+
+/* MX 10 is down: after the connect timeout the backup MX 20 gets it. */
+static void test_mx_failover(void **state)
+{
+    (void)state;
+    world(1);
+    sim_host_set_up(mx1_org, false);
+    struct mua u;
+    mua_start(&u, 587, "alice-pw", "friend@example.org", NULL);
+    sim_engine_run(&engine, SIM_SEC(600));
+    assert_int_equal(u.res.outcome, SMTP_CLIENT_DELIVERED);
+    assert_text("0.225 8E5025D89B: queued, from=<alice@example.com>, nrcpt=1, size=345\n"
+                "0.225 8E5025D89B: delivery attempt 1\n"
+                "30.665 8E5025D89B: to=<friend@example.org>, relay=mx2.example.org"
+                "[198.51.100.26]:25, status=sent (250 2.0.0 Ok: queued as EE6FC6D785)\n"
+                "30.665 8E5025D89B: removed\n",
+                queue_story("mail-com"));
+    /* preference 10 first: its attempt failed after the 30 s timeout */
+    const struct sim_trace_event *down = find_event(
+        &engine, SIM_TR_REFUSED, SIM_DIR_COUNT, "mail-com -> mx1-org:25 failed: host down", 0);
+    assert_non_null(down);
+    unsigned c1 = conn_of("mail-com", "mx1-org", 25, 0), c2 = conn_of("mail-com", "mx2-org", 25, 0);
+    assert_true(c1 != 0 && c2 != 0 && c1 < c2);
+    assert_int_equal(conn_of("mail-com", "mx1-org", 25, 1), 0);
+    assert_int_equal(sim_store_count(store_org1, "friend@example.org", "INBOX"), 0);
+    assert_int_equal(sim_store_count(store_org2, "friend@example.org", "INBOX"), 1);
+    const struct sim_stored_msg *msg = inbox(store_org2, "friend@example.org", 0);
+    const char *head = "Return-Path: <alice@example.com>\r\n"
+                       "Received: from mail.example.com (unknown [192.0.2.25])\r\n"
+                       "\tby mx2.example.org (mailsim) with ESMTPS id EE6FC6D785\r\n";
+    assert_memory_equal(msg->bytes, head, strlen(head));
+    assert_conserved(mta_com);
+    assert_conserved(mta_org2);
+    mua_free(&u);
+    teardown_world();
+}
+
+/* No MX at branch.example.org: its A record is the implicit MX (RFC 5321 5.1). */
+static void test_address_fallback(void **state)
+{
+    (void)state;
+    world(1);
+    struct mua u;
+    mua_start(&u, 587, "alice-pw", "bob@branch.example.org", NULL);
+    sim_engine_run(&engine, SIM_SEC(600));
+    assert_int_equal(u.res.outcome, SMTP_CLIENT_DELIVERED);
+    assert_text("0.225 8E5025D89B: queued, from=<alice@example.com>, nrcpt=1, size=349\n"
+                "0.225 8E5025D89B: delivery attempt 1\n"
+                "0.705 8E5025D89B: to=<bob@branch.example.org>, relay=branch.example.org"
+                "[198.51.100.27]:25, status=sent (250 2.0.0 Ok: queued as E320DEF7E2)\n"
+                "0.705 8E5025D89B: removed\n",
+                queue_story("mail-com"));
+    const struct sim_trace_event *mx =
+        find_event(&engine, SIM_TR_DNS, SIM_DIR_S2C, "NODATA", 0);
+    assert_non_null(mx);
+    assert_non_null(find_event(&engine, SIM_TR_DNS, SIM_DIR_C2S, "branch.example.org. IN A?",
+                               mx->step));
+    assert_int_equal(sim_store_count(store_branch, "bob@branch.example.org", "INBOX"), 1);
+    mua_free(&u);
+    teardown_world();
+}
+
+static const char want_dsn_unknown[] =
+    "Return-Path: <>\r\n"
+    "From: Mail Delivery System <MAILER-DAEMON@mail.example.com>\r\n"
+    "To: alice@example.com\r\n"
+    "Subject: Undelivered Mail Returned to Sender\r\n"
+    "Date: Thu, 26 Nov 2026 09:00:00 +0000\r\n"
+    "Message-ID: <20261126090000.2@mail.example.com>\r\n"
+    "Auto-Submitted: auto-replied\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+    " boundary=\"8E5025D89B.1795683600/mail.example.com\"\r\n"
+    "\r\n"
+    "This is a MIME-encapsulated message.\r\n"
+    "\r\n"
+    "--8E5025D89B.1795683600/mail.example.com\r\n"
+    "Content-Description: Notification\r\n"
+    "Content-Type: text/plain; charset=us-ascii\r\n"
+    "\r\n"
+    "This is the mail system at host mail.example.com.\r\n"
+    "\r\n"
+    "Your message could not be delivered to one or more recipients.\r\n"
+    "The reasons are below; the headers of your message are attached.\r\n"
+    "\r\n"
+    "<ghost@example.org>: host mx1.example.org[198.51.100.25] said: 550 5.1.1 "
+    "<ghost@example.org>: Recipient address rejected: User unknown in local recipient table "
+    "(in reply to RCPT TO command)\r\n"
+    "\r\n"
+    "--8E5025D89B.1795683600/mail.example.com\r\n"
+    "Content-Description: Delivery report\r\n"
+    "Content-Type: message/delivery-status\r\n"
+    "\r\n"
+    "Reporting-MTA: dns; mail.example.com\r\n"
+    "Arrival-Date: Thu, 26 Nov 2026 09:00:00 +0000\r\n"
+    "\r\n"
+    "Final-Recipient: rfc822; ghost@example.org\r\n"
+    "Action: failed\r\n"
+    "Status: 5.1.1\r\n"
+    "Remote-MTA: dns; mx1.example.org\r\n"
+    "Diagnostic-Code: smtp; 550 5.1.1 <ghost@example.org>: Recipient address\r\n"
+    " rejected: User unknown in local recipient table\r\n"
+    "Last-Attempt-Date: Thu, 26 Nov 2026 09:00:00 +0000\r\n"
+    "\r\n"
+    "--8E5025D89B.1795683600/mail.example.com\r\n"
+    "Content-Description: Undelivered Message Headers\r\n"
+    "Content-Type: text/rfc822-headers\r\n"
+    "\r\n"
+    "Received: from pc.example.com (unknown [192.0.2.10])\r\n"
+    "\tby mail.example.com (mailsim) with ESMTPSA id 8E5025D89B\r\n"
+    "\tfor <ghost@example.org>; Thu, 26 Nov 2026 09:00:00 +0000\r\n"
+    "From: Alice <alice@example.com>\r\n"
+    "To: friend@example.org\r\n"
+    "Subject: lunch\r\n"
+    "Date: Thu, 26 Nov 2026 09:00:00 +0000\r\n"
+    "Message-ID: <1@pc.example.com>\r\n"
+    "\r\n"
+    "--8E5025D89B.1795683600/mail.example.com--\r\n";
+
+/* Submission accepts a remote recipient; the MX refuses it at RCPT; the
+ * DSN lands in alice's INBOX, byte for byte. */
+static void test_dsn_unknown_remote(void **state)
+{
+    (void)state;
+    world(1);
+    struct mua u;
+    mua_start(&u, 587, "alice-pw", "ghost@example.org", NULL);
+    sim_engine_run(&engine, SIM_SEC(600));
+    assert_int_equal(u.res.outcome, SMTP_CLIENT_DELIVERED);
+    assert_text("0.225 8E5025D89B: queued, from=<alice@example.com>, nrcpt=1, size=344\n"
+                "0.225 8E5025D89B: delivery attempt 1\n"
+                "0.665 8E5025D89B: to=<ghost@example.org>, relay=mx1.example.org"
+                "[198.51.100.25]:25, status=bounced (550 5.1.1 <ghost@example.org>: Recipient "
+                "address rejected: User unknown in local recipient table)\n"
+                "0.665 B30EEE765D: queued, from=<>, nrcpt=1, size=1909\n"
+                "0.665 8E5025D89B: sender non-delivery notification: B30EEE765D\n"
+                "0.665 8E5025D89B: removed\n"
+                "0.665 B30EEE765D: delivery attempt 1\n"
+                "0.665 B30EEE765D: to=<alice@example.com>, relay=local, status=sent "
+                "(delivered to INBOX)\n"
+                "0.665 B30EEE765D: removed\n",
+                queue_story("mail-com"));
+    assert_int_equal(sim_store_count(store_com, "alice@example.com", "INBOX"), 1);
+    const struct sim_stored_msg *msg = inbox(store_com, "alice@example.com", 0);
+    assert_bytes(want_dsn_unknown, msg->bytes, msg->size);
+    struct sim_mta_counters c;
+    sim_mta_counters(mta_com, &c);
+    assert_true(c.accepted == 1 && c.bounced == 1 && c.generated == 1 && c.delivered == 1 &&
+                c.dsns == 1 && c.dropped == 0 && c.queued == 0);
+    assert_conserved(mta_com);
+    mua_free(&u);
+    teardown_world();
+}
+
+/* mx1 greylists: 451 4.7.1 at the first RCPT, the retry 60 s after the
+ * deferral is accepted (the delay, 30 s, has passed). */
+static void test_greylisting(void **state)
+{
+    (void)state;
+    opt.greylist_org1 = true;
+    world(1);
+    struct mua u;
+    mua_start(&u, 587, "alice-pw", "friend@example.org", NULL);
+    sim_engine_run(&engine, SIM_SEC(600));
+    assert_text("0.225 8E5025D89B: queued, from=<alice@example.com>, nrcpt=1, size=345\n"
+                "0.225 8E5025D89B: delivery attempt 1\n"
+                "0.665 8E5025D89B: to=<friend@example.org>, relay=mx1.example.org"
+                "[198.51.100.25]:25, status=deferred (451 4.7.1 <friend@example.org>: Recipient "
+                "address rejected: Greylisted, try again later)\n"
+                "0.665 8E5025D89B: deferred, 1 recipient waiting, next retry in 60 s (host "
+                "mx1.example.org[198.51.100.25] said: 451 4.7.1 <friend@example.org>: Recipient "
+                "address rejected: Greylisted, try again later (in reply to RCPT TO command))\n"
+                "60.665 8E5025D89B: delivery attempt 2\n"
+                "61.085 8E5025D89B: to=<friend@example.org>, relay=mx1.example.org"
+                "[198.51.100.25]:25, status=sent (250 2.0.0 Ok: queued as 1FB859562E)\n"
+                "61.085 8E5025D89B: removed\n",
+                queue_story("mail-com"));
+    unsigned first = conn_of("mail-com", "mx1-org", 25, 0);
+    unsigned second = conn_of("mail-com", "mx1-org", 25, 1);
+    assert_true(sent_line(first, "451 4.7.1 <friend@example.org>: Recipient address rejected: "
+                                 "Greylisted, try again later"));
+    assert_true(sent_line(second, "250 2.0.0 Ok: queued as 1FB859562E"));
+    /* the backup MX is not tried for a 4xx at RCPT: the host did answer */
+    assert_int_equal(conn_of("mail-com", "mx2-org", 25, 0), 0);
+    /* the retry starts exactly 60 s after the deferral */
+    const struct sim_trace_event *retry = find_event(
+        &engine, SIM_TR_QUEUE, SIM_DIR_COUNT, "8E5025D89B: delivery attempt 2", 0);
+    assert_non_null(retry);
+    assert_int_equal(retry->t, SIM_MSEC(60665));
+    struct sim_mta_entry e;
+    assert_false(sim_mta_queue_entry(mta_com, 0, &e));
+    assert_int_equal(sim_store_count(store_org1, "friend@example.org", "INBOX"), 1);
+    struct sim_mta_counters c;
+    sim_mta_counters(mta_com, &c);
+    assert_true(c.attempts == 2 && c.delivered == 1 && c.queued == 0);
+    mua_free(&u);
+    teardown_world();
+}
+
+/* Stops the engine at `at` to look at the queue while a message waits. */
+static void test_queue_inspection(void **state)
+{
+    (void)state;
+    opt.greylist_org1 = true;
+    world(1);
+    struct mua u;
+    mua_start(&u, 587, "alice-pw", "friend@example.org", NULL);
+    sim_engine_run(&engine, SIM_SEC(30));
+    assert_int_equal(sim_mta_queue_len(mta_com), 1);
+    struct sim_mta_entry e;
+    assert_true(sim_mta_queue_entry(mta_com, 0, &e));
+    assert_string_equal(e.id, "8E5025D89B");
+    assert_string_equal(e.sender, "alice@example.com");
+    assert_int_equal(e.nrcpts, 1);
+    assert_int_equal(e.attempts, 1);
+    assert_int_equal(e.arrived, SIM_MSEC(225));
+    assert_int_equal(e.next_retry, SIM_MSEC(60665));
+    assert_false(e.is_bounce);
+    assert_string_equal(e.last_error,
+                        "host mx1.example.org[198.51.100.25] said: 451 4.7.1 <friend@example.org>: "
+                        "Recipient address rejected: Greylisted, try again later (in reply to "
+                        "RCPT TO command)");
+    assert_string_equal(sim_mta_queue_rcpt(mta_com, 0, 0), "friend@example.org");
+    assert_null(sim_mta_queue_rcpt(mta_com, 0, 1));
+    assert_null(sim_mta_queue_rcpt(mta_com, 1, 0));
+    struct sim_mta_counters c;
+    sim_mta_counters(mta_com, &c);
+    assert_true(c.accepted == 1 && c.queued == 1 && c.delivered == 0);
+    assert_conserved(mta_com);
+    sim_engine_run(&engine, SIM_SEC(600));
+    assert_int_equal(sim_mta_queue_len(mta_com), 0);
+    mua_free(&u);
+    teardown_world();
+}
+
+/* full@example.org is over quota: 452 4.2.2 at every try (60 s, then 120 s,
+ * then the last try at the maximum age of 300 s), then a 4.4.7 bounce. */
+static void test_mailbox_full(void **state)
+{
+    (void)state;
+    opt.max_age = SIM_SEC(300);
+    world(1);
+    struct mua u;
+    mua_start(&u, 587, "alice-pw", "full@example.org", NULL);
+    sim_engine_run(&engine, SIM_SEC(1200));
+#define FULL_REPLY "452 4.2.2 <full@example.org>: Recipient address rejected: Mailbox full"
+#define FULL_DEFER(t) \
+    t " 8E5025D89B: to=<full@example.org>, relay=mx1.example.org[198.51.100.25]:25, " \
+      "status=deferred (" FULL_REPLY ")\n"
+#define FULL_LAST "host mx1.example.org[198.51.100.25] said: " FULL_REPLY " (in reply to RCPT TO command)"
+    assert_text("0.225 8E5025D89B: queued, from=<alice@example.com>, nrcpt=1, size=343\n"
+                "0.225 8E5025D89B: delivery attempt 1\n"
+                FULL_DEFER("0.665")
+                "0.665 8E5025D89B: deferred, 1 recipient waiting, next retry in 60 s (" FULL_LAST ")\n"
+                "60.665 8E5025D89B: delivery attempt 2\n"
+                FULL_DEFER("61.085")
+                "61.085 8E5025D89B: deferred, 1 recipient waiting, next retry in 120 s (" FULL_LAST ")\n"
+                "181.085 8E5025D89B: delivery attempt 3\n"
+                FULL_DEFER("181.505")
+                "181.505 8E5025D89B: deferred, 1 recipient waiting, next retry in 118 s (" FULL_LAST ")\n"
+                "300.225 8E5025D89B: delivery attempt 4\n"
+                FULL_DEFER("300.645")
+                "300.645 8E5025D89B: to=<full@example.org>, status=expired (delivery time expired "
+                "after 300 s; last: " FULL_LAST ")\n"
+                "300.645 B30EEE765D: queued, from=<>, nrcpt=1, size=1895\n"
+                "300.645 8E5025D89B: sender non-delivery notification: B30EEE765D\n"
+                "300.645 8E5025D89B: removed\n"
+                "300.645 B30EEE765D: delivery attempt 1\n"
+                "300.645 B30EEE765D: to=<alice@example.com>, relay=local, status=sent "
+                "(delivered to INBOX)\n"
+                "300.645 B30EEE765D: removed\n",
+                queue_story("mail-com"));
+    const struct sim_stored_msg *msg = inbox(store_com, "alice@example.com", 0);
+    assert_non_null(strstr(msg->bytes,
+                           "\r\n\r\nFinal-Recipient: rfc822; full@example.org\r\n"
+                           "Action: failed\r\n"
+                           "Status: 4.4.7\r\n"
+                           "Remote-MTA: dns; mx1.example.org\r\n"
+                           "Diagnostic-Code: smtp; 452 4.2.2 <full@example.org>: Recipient address\r\n"
+                           " rejected: Mailbox full\r\n"
+                           "Last-Attempt-Date: Thu, 26 Nov 2026 09:05:00 +0000\r\n"));
+    assert_int_equal(sim_store_count(store_org1, "full@example.org", "INBOX"), 0);
+    struct sim_mta_counters c;
+    sim_mta_counters(mta_com, &c);
+    assert_true(c.attempts == 4 && c.bounced == 1 && c.delivered == 1 && c.queued == 0);
+    assert_conserved(mta_com);
+    mua_free(&u);
+    teardown_world();
+}
+
+/* DNS decides: a null MX bounces with 5.1.10, a missing domain with 5.1.2,
+ * in one DSN; a message from <> that fails is dropped, never bounced. */
+static void test_dns_bounces_and_null_sender(void **state)
+{
+    (void)state;
+    world(1);
+    const char *rc[2] = {"someone@example.net", "x@nowhere.example.org"};
+    char id[SIM_MTA_ID_MAX];
+    assert_int_equal(sim_mta_submit(mta_com, "alice@example.com", rc, 2, letter,
+                                    sizeof letter - 1, id), 0);
+    assert_string_equal(id, "8E5025D89B");
+    const char *r2[1] = {"ghost@example.org"};
+    assert_int_equal(sim_mta_submit(mta_com, "", r2, 1, letter, sizeof letter - 1, NULL), 0);
+    sim_engine_run(&engine, SIM_SEC(600));
+    assert_text("0.000 8E5025D89B: queued, from=<alice@example.com>, nrcpt=2, size=172\n"
+                "0.000 B30EEE765D: queued, from=<>, nrcpt=1, size=172\n"
+                "0.000 8E5025D89B: delivery attempt 1\n"
+                "0.000 B30EEE765D: delivery attempt 1\n"
+                "0.040 8E5025D89B: to=<someone@example.net>, status=bounced (domain example.net "
+                "does not accept mail (null MX, RFC 7505))\n"
+                "0.040 8E5025D89B: to=<x@nowhere.example.org>, status=bounced (Host or domain "
+                "name not found. Name service error for name=nowhere.example.org type=MX: no "
+                "such domain)\n"
+                "0.040 9482821A93: queued, from=<>, nrcpt=1, size=1738\n"
+                "0.040 8E5025D89B: sender non-delivery notification: 9482821A93\n"
+                "0.040 8E5025D89B: removed\n"
+                "0.040 9482821A93: delivery attempt 1\n"
+                "0.040 9482821A93: to=<alice@example.com>, relay=local, status=sent (delivered "
+                "to INBOX)\n"
+                "0.040 9482821A93: removed\n"
+                "0.440 B30EEE765D: to=<ghost@example.org>, relay=mx1.example.org"
+                "[198.51.100.25]:25, status=bounced (550 5.1.1 <ghost@example.org>: Recipient "
+                "address rejected: User unknown in local recipient table)\n"
+                "0.440 B30EEE765D: to=<ghost@example.org>, status=dropped (5.1.1): no bounce for "
+                "a message from <>\n"
+                "0.440 B30EEE765D: removed\n",
+                queue_story("mail-com"));
+    /* no SMTP connection for the two DNS failures */
+    assert_int_equal(conn_of("mail-com", "mx1-org", 25, 1), 0);
+    assert_int_equal(sim_store_count(store_com, "alice@example.com", "INBOX"), 1);
+    const struct sim_stored_msg *msg = inbox(store_com, "alice@example.com", 0);
+    assert_non_null(strstr(msg->bytes, "\r\n\r\nFinal-Recipient: rfc822; someone@example.net\r\n"
+                                       "Action: failed\r\n"
+                                       "Status: 5.1.10\r\n"
+                                       "Last-Attempt-Date: Thu, 26 Nov 2026 09:00:00 +0000\r\n"
+                                       "\r\n"
+                                       "Final-Recipient: rfc822; x@nowhere.example.org\r\n"
+                                       "Action: failed\r\n"
+                                       "Status: 5.1.2\r\n"));
+    assert_memory_equal(msg->bytes, "Return-Path: <>\r\n", 17);
+    struct sim_mta_counters c;
+    sim_mta_counters(mta_com, &c);
+    assert_true(c.messages == 2 && c.accepted == 3 && c.bounced == 2 && c.dropped == 1 &&
+                c.generated == 1 && c.dsns == 1 && c.delivered == 1 && c.queued == 0);
+    assert_conserved(mta_com);
+    /* bad submissions */
+    assert_int_equal(sim_mta_submit(mta_com, "alice@example.com", rc, 0, letter, 5, NULL), -1);
+    const char *empty[1] = {""};
+    assert_int_equal(sim_mta_submit(mta_com, "alice@example.com", empty, 1, letter, 5, NULL), -1);
+    teardown_world();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_submit_relay_deliver),
+        cmocka_unit_test(test_auth_before_starttls),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_received_with_esmtp),
+        cmocka_unit_test(test_port_25_blocked),
+        cmocka_unit_test(test_mx_failover),
+        cmocka_unit_test(test_address_fallback),
+        cmocka_unit_test(test_dsn_unknown_remote),
+        cmocka_unit_test(test_greylisting),
+        cmocka_unit_test(test_queue_inspection),
+        cmocka_unit_test(test_mailbox_full),
+        cmocka_unit_test(test_dns_bounces_and_null_sender),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
