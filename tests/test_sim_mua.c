@@ -10,8 +10,13 @@
 #include "protocols/imap_server.h"
 #include "protocols/smtp.h"
 #include "protocols/smtp_server.h"
+#include "sim/device.h"
+#include "sim/dns_service.h"
+#include "sim/imapd.h"
+#include "sim/mta.h"
 #include "sim/mua.h"
 #include "sim/net.h"
+#include "sim/store.h"
 #include "tests/imap_memstore.h"
 
 static struct sim_engine engine;
@@ -485,6 +490,119 @@ static void test_implicit_tls_465_and_sent_copy(void **state)
     teardown_world(m);
 }
 
+/* ---- the whole journey, on the world's own servers ----------------------- */
+
+/* home -> mail.example.com (MTA: submission 587, IMAP for Sent) -> DNS MX of
+ * example.org -> mx.example.org (MTA port 25, IMAP 993) -> the phone. */
+static void test_journey_through_the_world(void **state)
+{
+    (void)state;
+    const int64_t epoch = 1795683600;
+    assert_int_equal(sim_engine_init(&engine, 11), 0);
+    net = sim_net_new(&engine);
+    home = sim_net_add_host(net, "home", "192.0.2.10", SIM_ROLE_COMPUTER, SIM_MSEC(10), 0);
+    struct sim_host *resolver =
+        sim_net_add_host(net, "resolver", "192.0.2.53", SIM_ROLE_DNS_RESOLVER, SIM_MSEC(5), 0);
+    struct sim_host *ns = sim_net_add_host(net, "ns", "192.0.2.54", SIM_ROLE_DNS_SERVER, SIM_MSEC(5), 0);
+    struct sim_host *mail_com =
+        sim_net_add_host(net, "mail-com", "192.0.2.25", SIM_ROLE_MAIL_SERVER, SIM_MSEC(5), 0);
+    struct sim_host *mx_org =
+        sim_net_add_host(net, "mx-org", "198.51.100.25", SIM_ROLE_MAIL_SERVER, SIM_MSEC(20), 0);
+    struct sim_host *phone = sim_net_add_host(net, "phone", "198.51.100.31", SIM_ROLE_PHONE, SIM_MSEC(30), 0);
+    assert_true(home && resolver && ns && mail_com && mx_org && phone);
+
+    struct sim_dns *dns = sim_dns_new(&engine, net);
+    struct sim_dns_zone *com, *org;
+    assert_int_equal(sim_dns_zone_add(dns, "example.com", &com), 0);
+    assert_int_equal(sim_dns_zone_add_mx(com, "example.com", 10, "mail.example.com", 3600), 0);
+    assert_int_equal(sim_dns_zone_add_a(com, "mail.example.com", "192.0.2.25", 3600), 0);
+    assert_int_equal(sim_dns_zone_add(dns, "example.org", &org), 0);
+    assert_int_equal(sim_dns_zone_add_mx(org, "example.org", 10, "mx.example.org", 3600), 0);
+    assert_int_equal(sim_dns_zone_add_a(org, "mx.example.org", "198.51.100.25", 3600), 0);
+    assert_int_equal(sim_dns_serve_zone(dns, ns, com), 0);
+    assert_int_equal(sim_dns_serve_zone(dns, ns, org), 0);
+    assert_int_equal(sim_dns_resolver_add(dns, resolver), 0);
+    assert_int_equal(sim_dns_resolver_delegate(dns, resolver, "example.com", "192.0.2.54"), 0);
+    assert_int_equal(sim_dns_resolver_delegate(dns, resolver, "example.org", "192.0.2.54"), 0);
+
+    struct sim_store *store_com = sim_store_new(&engine, "mail-com", epoch);
+    struct sim_store *store_org = sim_store_new(&engine, "mx-org", epoch);
+    assert_int_equal(sim_store_add_account(store_com, "manish@example.com", "secret", 0), 0);
+    assert_int_equal(sim_store_add_account(store_org, "friend@example.org", "pw", 0), 0);
+    const char *dom_com[] = {"example.com"}, *dom_org[] = {"example.org"};
+    struct sim_mta_config mc = {.hostname = "mail.example.com", .domains = dom_com, .ndomains = 1,
+                                .store = store_com, .resolver_ip = "192.0.2.53",
+                                .listen_smtp = true, .listen_submission = true, .epoch = epoch};
+    struct sim_mta *mta_com = sim_mta_new(&engine, net, dns, mail_com, &mc);
+    mc.hostname = "mx.example.org";
+    mc.domains = dom_org;
+    mc.store = store_org;
+    mc.listen_submission = false;
+    struct sim_mta *mta_org = sim_mta_new(&engine, net, dns, mx_org, &mc);
+    struct sim_imapd *imap_com = sim_imapd_attach(net, mail_com, store_com, 993, true, false);
+    struct sim_imapd *imap_org = sim_imapd_attach(net, mx_org, store_org, 993, true, false);
+    assert_true(mta_com && mta_org && imap_com && imap_org);
+
+    struct sim_mua_config cfg = base_config();
+    cfg.imap_ip = "192.0.2.25";
+    cfg.imap_port = 993;
+    struct sim_mua *m = sim_mua_new(&engine, net, home, &cfg);
+    struct sim_device_config dc;
+    memset(&dc, 0, sizeof dc);
+    dc.proto = SIM_DEVICE_IMAP;
+    dc.account = "friend@example.org";
+    dc.password = "pw";
+    dc.server_ip = "198.51.100.25";
+    dc.port = 993;
+    dc.idle = true;
+    struct sim_device *d = sim_device_new(&engine, net, phone, &dc);
+    assert_non_null(m);
+    assert_non_null(d);
+
+    sim_device_check(d, SIM_SEC(0));
+    const char *to[] = {"friend@example.org"};
+    int job = sim_mua_send(m, NULL, to, 1, "Lunch?", "Noon at the usual place.", SIM_SEC(2));
+    sim_device_stop(d, SIM_SEC(60));
+    sim_engine_run(&engine, SIM_SEC(120));
+
+    struct sim_mua_result r;
+    assert_true(sim_mua_result(m, job, &r));
+    assert_int_equal(r.outcome, SMTP_CLIENT_DELIVERED);
+    assert_true(r.sent_copy);
+    size_t len;
+    const char *msg = sim_mua_message(m, job, &len);
+    /* the Sent copy on the sender's server is the composed message itself */
+    assert_int_equal(sim_store_count(store_com, "manish@example.com", "Sent"), 1);
+    const struct sim_stored_msg *sent = sim_store_msg(store_com, "manish@example.com", "Sent", 0);
+    assert_int_equal(sent->size, len);
+    assert_memory_equal(sent->bytes, msg, len);
+    /* delivered: trace fields on top, the composed message unchanged below */
+    assert_int_equal(sim_store_count(store_org, "friend@example.org", "INBOX"), 1);
+    const struct sim_stored_msg *got = sim_store_msg(store_org, "friend@example.org", "INBOX", 0);
+    assert_true(got->size > len);
+    assert_memory_equal(got->bytes + got->size - len, msg, len);
+    /* and pushed to the phone, which has it with its subject */
+    assert_int_equal(sim_device_count(d, "INBOX"), 1);
+    assert_string_equal(sim_device_msg(d, "INBOX", 0)->subject, "Lunch?");
+    assert_string_equal(sim_device_msg(d, "INBOX", 0)->from, "manish@example.com");
+    struct sim_device_stats st;
+    sim_device_stats(d, &st);
+    assert_int_equal(st.connections, 1);
+    assert_false(sim_device_busy(d));
+
+    sim_mua_free(m);
+    sim_device_free(d);
+    sim_imapd_free(imap_com);
+    sim_imapd_free(imap_org);
+    sim_mta_free(mta_com);
+    sim_mta_free(mta_org);
+    sim_dns_free(dns);
+    sim_store_free(store_com);
+    sim_store_free(store_org);
+    sim_net_free(net);
+    sim_engine_fini(&engine);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -492,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_lesson_options),
         cmocka_unit_test(test_port_25_blocked_from_home),
         cmocka_unit_test(test_implicit_tls_465_and_sent_copy),
+        cmocka_unit_test(test_journey_through_the_world),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
