@@ -388,10 +388,7 @@ static void open_server_side(struct sim_conn *c)
     }
     schedule(c, transit(c->server, c->client, 0), ev_client_connected, 0);
     c->session = c->listener->ops->accept(c->listener->service, c);
-    if (!c->session) {
-        c->server_gone = true;
-        sim_conn_close(c, SIM_DIR_S2C);
-    }
+    if (!c->session) sim_conn_close(c, SIM_DIR_S2C); /* refused: the client sees a close */
 }
 
 static void ev_tls_hello(struct sim_engine *e, void *ctx, uint64_t arg)

@@ -62,7 +62,8 @@ struct sim_conn;
  * events; they may send, close and start TLS on the connection. */
 struct sim_service_ops {
     /* A connection arrived: return the session object, or NULL to close it
-     * at once (the listener was full, for instance). */
+     * at once (the listener was full, for instance; it may send a refusal
+     * line first, and gets no further callback for this connection). */
     void *(*accept)(void *service, struct sim_conn *c);
     /* Bytes from the client, in order, possibly split anywhere. */
     void (*data)(void *session, struct sim_conn *c, const char *bytes, size_t n);
@@ -152,7 +153,9 @@ int sim_conn_send(struct sim_conn *c, enum sim_dir dir, const char *bytes, size_
 void sim_conn_start_tls(struct sim_conn *c);
 
 /* Closes c from one side; the other side's closed callback runs when the
- * close arrives, after any bytes already in flight. */
+ * close arrives, after any bytes already in flight. The closing side gets no
+ * closed callback of its own and receives nothing more: it frees its session
+ * itself once it has called this. */
 void sim_conn_close(struct sim_conn *c, enum sim_dir from_side);
 
 bool sim_conn_tls(const struct sim_conn *c);

@@ -258,6 +258,29 @@ static void test_host_down_cuts_connections(void **state)
     teardown(net);
 }
 
+static void *refuse_accept(void *service, struct sim_conn *c)
+{
+    (void)service;
+    sim_conn_send(c, SIM_DIR_S2C, "421 busy\r\n", 10, NULL);
+    return NULL;
+}
+
+static const struct sim_service_ops refusing_ops = {refuse_accept, srv_data, srv_tls, srv_closed};
+
+/* A listener that refuses at accept: its line and the close reach the
+ * client, and the server gets no callback for that connection. */
+static void test_refused_at_accept(void **state)
+{
+    (void)state;
+    struct sim_net *net = setup();
+    assert_int_equal(sim_host_listen(sim_net_host(net, "mx"), 25, SIM_PROTO_SMTP, false,
+                                     &refusing_ops, NULL), 0);
+    sim_net_connect(net, sim_net_host(net, "pc"), "192.0.2.25", 25, &cli_ops, NULL);
+    sim_engine_run(&engine, SIM_SEC(60));
+    assert_string_equal(story, "30:connected 30:cli<421 busy 30:cli-closed ");
+    teardown(net);
+}
+
 static void on_datagram(void *ctx, struct sim_host *from, unsigned from_port,
                         const char *bytes, size_t n)
 {
@@ -310,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_starttls_marks_later_lines),
         cmocka_unit_test(test_implicit_tls_port),
         cmocka_unit_test(test_host_down_cuts_connections),
+        cmocka_unit_test(test_refused_at_accept),
         cmocka_unit_test(test_datagrams),
         cmocka_unit_test(test_hosts),
     };
