@@ -651,16 +651,18 @@ static void deliver_local(struct sim_mta *m, struct qmsg *q, struct rcpt *r)
 
 /* ---- remote delivery: one job per domain ---------------------------------------- */
 
+/* The delivery's "from -> to" (DESIGN.md 6); the note names the message
+ * and the domain, then explains. */
 static void job_state(struct job *j, enum job_state to, const char *note)
 {
     if (j->state == to) return;
-    char text[96];
-    fmt(text, sizeof text, "%s: %s -> %s (%s)", j->msg->id, job_state_names[j->state],
-             job_state_names[to], j->domain);
+    char text[64], full[TEXT_MAX];
+    fmt(text, sizeof text, "%s -> %s", job_state_names[j->state], job_state_names[to]);
+    fmt(full, sizeof full, "%s to %s: %s", j->msg->id, j->domain, note);
     j->state = to;
     struct sim_trace_event ev = {
         .kind = SIM_TR_STATE, .proto = SIM_PROTO_QUEUE, .from = sim_host_name(j->m->host),
-        .text = text, .note = note,
+        .text = text, .note = full,
     };
     record(j->m, &ev);
 }

@@ -12,7 +12,9 @@
  * out with its own note (smtp_reply_explain, smtp_command_explain), each
  * session state change is a SIM_TR_STATE event, and every queue change
  * (queued, delivering, deferred, delivered, bounced, dropped, expired) is a
- * SIM_TR_QUEUE event with a note for students.
+ * SIM_TR_QUEUE event with a note for students. A remote delivery's own
+ * steps (resolve-mx -> connect -> smtp-session -> done) are SIM_TR_STATE
+ * events with proto SIM_PROTO_QUEUE, the message id and domain in the note.
  *
  * Receiving (decisions answered from what the MTA knows):
  *   RCPT to a local domain: 250 when the account exists, 550 5.1.1 when it
@@ -153,7 +155,7 @@ struct sim_mta_counters {
     size_t queued;    /* still in the queue: waiting for a retry or being tried now */
     size_t messages;  /* messages taken (after DATA or submitted), bounces not counted */
     size_t dsns;      /* DSN messages made */
-    size_t attempts;  /* outbound SMTP sessions that reached a greeting */
+    size_t attempts;  /* outbound SMTP sessions: connections to an MX that opened */
 };
 
 void sim_mta_counters(const struct sim_mta *m, struct sim_mta_counters *out);

@@ -489,6 +489,18 @@ static void test_submit_relay_deliver(void **state)
     assert_int_equal(sim_store_count(store_org1, "friend@example.org", "INBOX"), 1);
     const struct sim_stored_msg *msg = inbox(store_org1, "friend@example.org", 0);
     assert_bytes(want_stored, msg->bytes, msg->size);
+    /* the delivery's own steps, each a STATE event naming message and domain */
+    static const char *const steps[] = {"resolve-mx -> connect", "connect -> smtp-session",
+                                        "smtp-session -> done"};
+    size_t from = 0;
+    for (size_t i = 0; i < ARRAY_LEN(steps); i++) {
+        const struct sim_trace_event *ev =
+            find_event(&engine, SIM_TR_STATE, SIM_DIR_COUNT, steps[i], from);
+        assert_non_null(ev);
+        assert_int_equal(ev->proto, SIM_PROTO_QUEUE);
+        assert_true(strncmp(ev->note, "8E5025D89B to example.org: ", 27) == 0);
+        from = ev->step + 1;
+    }
     assert_int_equal(sim_store_count(store_org2, "friend@example.org", "INBOX"), 0);
     struct sim_mta_counters c;
     sim_mta_counters(mta_com, &c);
@@ -990,6 +1002,165 @@ static void test_dns_bounces_and_null_sender(void **state)
     teardown_world();
 }
 
+/* A local mailbox over quota refuses the message at delivery: a 5.2.2
+ * bounce goes to the (local) sender at once. */
+static void test_local_store_full(void **state)
+{
+    (void)state;
+    world(1);
+    const char *rc[1] = {"full@example.org"};
+    assert_int_equal(sim_mta_submit(mta_org1, "friend@example.org", rc, 1, letter,
+                                    sizeof letter - 1, NULL), 0);
+    sim_engine_run(&engine, SIM_SEC(60));
+    assert_int_equal(sim_store_count(store_org1, "full@example.org", "INBOX"), 0);
+    assert_int_equal(sim_store_count(store_org1, "friend@example.org", "INBOX"), 1);
+    const struct sim_stored_msg *msg = inbox(store_org1, "friend@example.org", 0);
+    assert_non_null(strstr(msg->bytes, "\r\nFinal-Recipient: rfc822; full@example.org\r\n"
+                                       "Action: failed\r\n"
+                                       "Status: 5.2.2\r\n"));
+    assert_non_null(strstr(msg->bytes, "\r\n<full@example.org>: cannot store the message: the "
+                                       "mailbox is full\r\n"));
+    /* the delivery's steps for a remote domain are STATE events; none here */
+    assert_null(find_event(&engine, SIM_TR_STATE, SIM_DIR_COUNT, "resolve-mx -> connect", 0));
+    assert_conserved(mta_org1);
+    teardown_world();
+}
+
+/* ---- conservation over randomised runs ------------------------------------------- */
+
+static const char *const sender_pool[] = {"alice@example.com", "", "friend@example.org"};
+static const char *const rcpt_pool[] = {
+    "friend@example.org",  "ghost@example.org",     "full@example.org",
+    "bob@branch.example.org", "someone@example.net", "x@nowhere.example.org",
+    "alice@example.com",   "nobody@example.com",
+};
+
+struct planned_msg {
+    struct sim_mta **at;
+    const char *sender;
+    const char *rcpts[3];
+    size_t n;
+};
+static struct planned_msg plan[16];
+
+static void ev_submit(struct sim_engine *e, void *ctx, uint64_t i)
+{
+    (void)e;
+    (void)ctx;
+    struct planned_msg *p = &plan[i];
+    assert_int_equal(sim_mta_submit(*p->at, p->sender, p->rcpts, p->n, letter, sizeof letter - 1,
+                                    NULL), 0);
+}
+
+static void ev_mx1(struct sim_engine *e, void *ctx, uint64_t up)
+{
+    (void)e;
+    (void)ctx;
+    sim_host_set_up(mx1_org, up != 0);
+}
+
+/* FNV-1a over every event's time, kind and text: equal runs, equal digests. */
+static uint64_t trace_digest(void)
+{
+    uint64_t h = 1469598103934665603u;
+    for (size_t i = 0; i < sim_trace_len(engine.trace); i++) {
+        const struct sim_trace_event *ev = sim_trace_get(engine.trace, i);
+        char head[48];
+        snprintf(head, sizeof head, "%llu/%d/", (unsigned long long)ev->t, (int)ev->kind);
+        for (const char *p = head; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211u;
+        for (const char *p = ev->text; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211u;
+    }
+    return h;
+}
+
+static struct sim_mta_counters total; /* over every random run */
+
+static size_t mail_added(void)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sim_trace_len(engine.trace); i++) {
+        const struct sim_trace_event *ev = sim_trace_get(engine.trace, i);
+        n += ev->kind == SIM_TR_MAIL && ev->mail.change == SIM_MAIL_ADDED;
+    }
+    return n;
+}
+
+/* One randomised run: messages submitted at random times to either MTA,
+ * random senders (the null one too) and recipients, mx1 down for a while.
+ * Checks the counters between slices and the end state. Returns the
+ * trace digest. */
+static uint64_t random_run(uint64_t seed)
+{
+    opt.greylist_org1 = seed % 2 == 1;
+    opt.max_age = SIM_SEC(600);
+    world(seed);
+    struct sim_rng r;
+    sim_rng_seed(&r, seed * 7919u);
+    size_t nmsg = 4 + (size_t)sim_rng_below(&r, ARRAY_LEN(plan) - 4);
+    for (size_t i = 0; i < nmsg; i++) {
+        struct planned_msg *p = &plan[i];
+        p->at = sim_rng_below(&r, 2) ? &mta_com : &mta_org1;
+        p->sender = sender_pool[sim_rng_below(&r, ARRAY_LEN(sender_pool))];
+        p->n = 1 + (size_t)sim_rng_below(&r, 3);
+        for (size_t k = 0; k < p->n; k++)
+            p->rcpts[k] = rcpt_pool[sim_rng_below(&r, ARRAY_LEN(rcpt_pool))];
+        sim_after(&engine, SIM_MSEC(sim_rng_below(&r, 120000)), ev_submit, NULL, i);
+    }
+    sim_time down = SIM_MSEC(sim_rng_below(&r, 120000));
+    sim_after(&engine, down, ev_mx1, NULL, 0);
+    sim_after(&engine, down + SIM_MSEC(sim_rng_below(&r, 200000)), ev_mx1, NULL, 1);
+
+    struct sim_mta *const all[4] = {mta_com, mta_org1, mta_org2, mta_branch};
+    for (sim_time t = SIM_SEC(5); t <= SIM_SEC(2400); t += SIM_SEC(5)) {
+        sim_engine_run(&engine, t);
+        for (size_t k = 0; k < 4; k++) assert_conserved(all[k]);
+    }
+    assert_false(engine.failed);
+    size_t delivered_local = 0, messages = 0;
+    for (size_t k = 0; k < 4; k++) {
+        struct sim_mta_counters c;
+        sim_mta_counters(all[k], &c);
+        if (sim_mta_queue_len(all[k]) != 0 || c.queued != 0)
+            fail_msg("seed %llu: %s still holds %zu messages", (unsigned long long)seed,
+                     sim_mta_hostname(all[k]), sim_mta_queue_len(all[k]));
+        messages += c.messages;
+        total.bounced += c.bounced;
+        total.dropped += c.dropped;
+        total.generated += c.generated;
+        total.delivered += c.delivered;
+        if (getenv("MTA_COUNTS"))
+            printf("seed %llu %s: msgs %zu acc %zu gen %zu del %zu bnc %zu drop %zu att %zu\n",
+                   (unsigned long long)seed, sim_mta_hostname(all[k]), c.messages, c.accepted,
+                   c.generated, c.delivered, c.bounced, c.dropped, c.attempts);
+    }
+    /* every message stored in a mailbox was stored once: the trace's MAIL
+     * events and the stores agree */
+    struct sim_store *const stores[4] = {store_com, store_org1, store_org2, store_branch};
+    const char *const who[5] = {"alice@example.com", "friend@example.org", "full@example.org",
+                                "bob@branch.example.org", NULL};
+    for (size_t k = 0; k < 4; k++)
+        for (size_t w = 0; who[w]; w++)
+            if (sim_store_has_account(stores[k], who[w]))
+                delivered_local += sim_store_count(stores[k], who[w], "INBOX");
+    assert_int_equal(delivered_local, mail_added());
+    assert_true(messages >= nmsg);
+    uint64_t digest = trace_digest();
+    teardown_world();
+    return digest;
+}
+
+static void test_conservation_random(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 16; seed++) random_run(seed);
+    /* the runs went through every ending: delivered, bounced, dropped */
+    assert_true(total.delivered > 100 && total.bounced > 50 && total.dropped > 20 &&
+                total.generated > 30);
+    /* the same seed gives the same trace, byte for byte */
+    assert_true(random_run(7) == random_run(7));
+    assert_true(random_run(7) != random_run(8));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1005,6 +1176,8 @@ int main(void)
         cmocka_unit_test(test_queue_inspection),
         cmocka_unit_test(test_mailbox_full),
         cmocka_unit_test(test_dns_bounces_and_null_sender),
+        cmocka_unit_test(test_local_store_full),
+        cmocka_unit_test(test_conservation_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
