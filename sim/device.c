@@ -54,11 +54,11 @@ struct dev_folder {
  * the sync machine does not send. It sends on entering a state and picks
  * the next one on the tagged reply, like the codec's machines. */
 enum ops_state {
-    OPS_GREETING, OPS_STARTTLS, OPS_TLS, OPS_LOGIN, OPS_SELECT, OPS_APPEND, OPS_COPY,
-    OPS_STORE, OPS_EXPUNGE, OPS_LOGOUT, OPS_CLOSED, OPS_STATE_COUNT
+    OPS_GREETING, OPS_STARTTLS, OPS_TLS, OPS_LOGIN, OPS_SELECT, OPS_APPEND, OPS_CREATE,
+    OPS_COPY, OPS_STORE, OPS_EXPUNGE, OPS_LOGOUT, OPS_CLOSED, OPS_STATE_COUNT
 };
 static const char *const ops_state_names[OPS_STATE_COUNT] = {
-    "greeting", "starttls", "tls", "login", "select", "append", "copy",
+    "greeting", "starttls", "tls", "login", "select", "append", "create", "copy",
     "store", "expunge", "logout", "closed"};
 
 enum sess_kind { S_SYNC, S_OPS, S_POP3 };
@@ -85,6 +85,7 @@ struct dsess {
     size_t cmd_len, cap;
     size_t splits[4], nsplits, split_i;
     uint32_t new_uid;          /* APPENDUID or COPYUID: where it went */
+    bool created;              /* CREATE was tried once after [TRYCREATE] */
 };
 
 struct sim_device {
@@ -558,7 +559,10 @@ static void ops_step(struct dsess *s)
     struct imap_str flags[5];
     struct imap_range range = {a->uid, a->uid};
     memset(&cmd, 0, sizeof cmd);
-    switch (s->st) {
+    /* after a CREATE the command it made room for is sent again */
+    enum ops_state at = s->st;
+    if (at == OPS_CREATE) at = a->kind == ACT_APPEND ? OPS_LOGIN : OPS_SELECT;
+    switch (at) {
     case OPS_LOGIN:
         if (a->kind == ACT_APPEND) {
             cmd.cmd = IMAP_CMD_APPEND;
@@ -676,6 +680,18 @@ static void ops_response(struct dsess *s, const struct imap_response *r)
         if (s->st == OPS_LOGOUT) {
             ops_enter(s, OPS_CLOSED);
             sess_close(s);
+            return;
+        }
+        if (r->status == IMAP_NO && r->code.code == IMAP_CODE_TRYCREATE && !s->created &&
+            (s->st == OPS_APPEND || s->st == OPS_COPY)) {
+            /* RFC 3501 6.3.11, 6.4.7: the folder does not exist and may be
+             * created; a mail program creates it and tries once more */
+            struct imap_command cmd;
+            memset(&cmd, 0, sizeof cmd);
+            cmd.cmd = IMAP_CMD_CREATE;
+            cmd.mailbox = str_of(s->st == OPS_APPEND ? s->act->folder : s->act->dest);
+            s->created = true;
+            ops_send(s, &cmd, OPS_CREATE);
             return;
         }
         if (r->status != IMAP_OK) {

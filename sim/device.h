@@ -150,7 +150,9 @@ int sim_device_delete(struct sim_device *d, const char *folder, uint32_t uid, si
 /* Moves message uid to dest (IMAP only): UID COPY, UID STORE +FLAGS
  * (\Deleted), EXPUNGE on one connection (RFC 3501 6.4.7; MOVE, RFC 6851,
  * is not in the codec). The local copy follows, with the new UID when the
- * server gave COPYUID (RFC 4315). */
+ * server gave COPYUID (RFC 4315). When the server answers NO [TRYCREATE]
+ * (no such folder), the device sends CREATE and tries once more, as mail
+ * programs do (RFC 3501 6.4.7, 7.1); APPEND below does the same. */
 int sim_device_move(struct sim_device *d, const char *folder, uint32_t uid, const char *dest,
                     sim_time at);
 
@@ -173,7 +175,9 @@ int sim_device_save_draft(struct sim_device *d, const char *to, const char *subj
 typedef void (*sim_device_done_fn)(void *ctx, struct sim_device *d, int action, bool ok);
 void sim_device_on_done(struct sim_device *d, sim_device_done_fn fn, void *ctx);
 
-/* Stops periodic checks and leaves IDLE (DONE, LOGOUT) at time `at`. */
+/* Stops periodic checks and leaves IDLE (DONE, LOGOUT) at time `at`.
+ * Periodic checks (config.check_every) keep an event in the engine's queue
+ * until then: run the engine with a time limit, or stop them. */
 int sim_device_stop(struct sim_device *d, sim_time at);
 
 /* ---- inspection (views and tests) ---------------------------------------- */

@@ -589,6 +589,86 @@ static void test_periodic_checks(void **state)
     teardown_world();
 }
 
+/* A move into a folder that does not exist: NO [TRYCREATE], CREATE, again. */
+static void test_imap_move_creates_folder(void **state)
+{
+    (void)state;
+    setup_world(3);
+    struct sim_device *d = device(phone, SIM_DEVICE_IMAP, 993);
+    sim_device_check(d, SIM_SEC(1));
+    sim_device_move(d, "INBOX", 3, "Projects", SIM_SEC(2));
+    sim_engine_run(&engine, SIM_SEC(10));
+    assert_int_equal(memstore_count(store, USER, "Projects"), 1);
+    assert_int_equal(memstore_count(store, USER, "INBOX"), 2);
+    assert_int_equal(lines_from("phone", "m003 UID COPY 3 Projects"), 1);
+    assert_true(has_line("phone", "m004 CREATE Projects"));
+    assert_true(has_line("phone", "m005 UID COPY 3 Projects"));
+    assert_int_equal(sim_device_count(d, "Projects"), 1);
+    assert_string_equal(sim_device_msg(d, "Projects", 0)->subject, "Note 3");
+    struct sim_device_stats st;
+    sim_device_stats(d, &st);
+    assert_int_equal(st.failures, 0);
+    sim_device_free(d);
+    teardown_world();
+}
+
+/* The server goes down under an idling phone: the device records the cut,
+ * a check while it is down fails after the connect timeout, and one after
+ * it is back works. Nothing here is fatal. */
+static void ev_host(struct sim_engine *e, void *ctx, uint64_t up)
+{
+    (void)e;
+    sim_host_set_up(ctx, up != 0);
+}
+
+static void test_imap_server_down_while_idling(void **state)
+{
+    (void)state;
+    setup_world(2);
+    struct sim_device_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.proto = SIM_DEVICE_IMAP;
+    cfg.account = USER;
+    cfg.password = PASS;
+    cfg.server_ip = "192.0.2.25";
+    cfg.port = 993;
+    cfg.idle = true;
+    struct sim_device *d = sim_device_new(&engine, net, phone, &cfg);
+    int log[8] = {0};
+    sim_device_on_done(d, done_cb, log);
+    sim_device_check(d, SIM_SEC(1));
+    sim_after(&engine, SIM_SEC(5), ev_host, mail, 0);
+    sim_device_check(d, SIM_SEC(6));
+    sim_after(&engine, SIM_SEC(100), ev_host, mail, 1);
+    sim_device_check(d, SIM_SEC(101));
+    sim_device_stop(d, SIM_SEC(110));
+    sim_engine_run(&engine, SIM_SEC(200));
+    /* check 0 ok (idling), check 1 failed (host down), check 2 ok, stop 3 */
+    assert_int_equal(log[0], 4);
+    assert_int_equal(log[1], 0);
+    assert_int_equal(log[2], -101);
+    assert_int_equal(log[3], 2);
+    assert_int_equal(log[4], 3);
+    assert_int_equal(sim_device_count(d, "INBOX"), 2); /* the local copy survived */
+    assert_false(sim_device_busy(d));
+    struct sim_device_stats st;
+    sim_device_stats(d, &st);
+    assert_int_equal(st.connections, 3);
+    assert_int_equal(st.downloaded, 2);
+    bool saw_timeout = false;
+    for (size_t i = 0; i < sim_trace_len(engine.trace); i++) {
+        const struct sim_trace_event *e = sim_trace_get(engine.trace, i);
+        if (e->kind == SIM_TR_ACTION && strcmp(e->from, "phone") == 0 &&
+            strcmp(e->text, "check mail failed: could not reach 192.0.2.25 port 993 (host down)") == 0) {
+            assert_true(e->t == SIM_SEC(6) + SIM_CONNECT_TIMEOUT);
+            saw_timeout = true;
+        }
+    }
+    assert_true(saw_timeout);
+    sim_device_free(d);
+    teardown_world();
+}
+
 /* ---- POP3 ---------------------------------------------------------------------- */
 
 static void test_pop3_download_and_delete(void **state)
@@ -783,6 +863,51 @@ static void test_world_phone_and_pop3_laptop(void **state)
     sim_engine_fini(&engine);
 }
 
+/* POP3 on port 110 upgrades with STLS before USER (RFC 2595 4), against the
+ * world's POP3 server; leave-on-server keeps the store's copy. */
+static void test_world_pop3_stls(void **state)
+{
+    (void)state;
+    assert_int_equal(sim_engine_init(&engine, 6), 0);
+    net = sim_net_new(&engine);
+    laptop = sim_net_add_host(net, "laptop", "192.0.2.32", SIM_ROLE_LAPTOP, SIM_MSEC(10), 0);
+    mail = sim_net_add_host(net, "mail", "192.0.2.25", SIM_ROLE_MAIL_SERVER, SIM_MSEC(5), 0);
+    struct sim_store *st = sim_store_new(&engine, "mail", EPOCH);
+    assert_int_equal(sim_store_add_account(st, USER, PASS, 0), SIM_STORE_OK);
+    struct world_delivery w = {st, 0};
+    ev_world_deliver(&engine, &w, 0);
+    ev_world_deliver(&engine, &w, 0);
+    struct sim_pop3d *pop3d = sim_pop3d_attach(net, mail, st, 110, false, true);
+    assert_non_null(pop3d);
+    struct sim_device_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.proto = SIM_DEVICE_POP3;
+    cfg.account = USER;
+    cfg.password = PASS;
+    cfg.server_ip = "192.0.2.25";
+    cfg.port = 110;
+    cfg.leave_on_server = true;
+    struct sim_device *l = sim_device_new(&engine, net, laptop, &cfg);
+    sim_device_check(l, SIM_SEC(1));
+    sim_engine_run(&engine, SIM_SEC(10));
+    assert_int_equal(sim_device_count(l, "INBOX"), 2);
+    assert_int_equal(sim_store_count(st, USER, "INBOX"), 2);
+    bool stls = false, user_tls = false;
+    for (size_t i = 0; i < sim_trace_len(engine.trace); i++) {
+        const struct sim_trace_event *e = sim_trace_get(engine.trace, i);
+        if (e->kind != SIM_TR_LINE || strcmp(e->from, "laptop") != 0) continue;
+        if (strcmp(e->text, "STLS") == 0) stls = !e->tls;
+        if (strncmp(e->text, "USER ", 5) == 0) user_tls = e->tls;
+    }
+    assert_true(stls);
+    assert_true(user_tls);
+    sim_device_free(l);
+    sim_pop3d_free(pop3d);
+    sim_store_free(st);
+    sim_net_free(net);
+    sim_engine_fini(&engine);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -797,6 +922,9 @@ int main(void)
         cmocka_unit_test(test_pop3_leave_on_server),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_world_phone_and_pop3_laptop),
+        cmocka_unit_test(test_world_pop3_stls),
+        cmocka_unit_test(test_imap_move_creates_folder),
+        cmocka_unit_test(test_imap_server_down_while_idling),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

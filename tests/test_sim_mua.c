@@ -490,6 +490,40 @@ static void test_implicit_tls_465_and_sent_copy(void **state)
     teardown_world(m);
 }
 
+/* The Sent folder does not exist yet: APPEND gets NO [TRYCREATE], the mail
+ * program creates the folder and uploads again (RFC 3501 6.3.11). */
+static void test_sent_copy_creates_folder(void **state)
+{
+    (void)state;
+    setup_world();
+    struct sim_mua_config cfg = base_config();
+    cfg.imap_ip = "192.0.2.25";
+    cfg.imap_port = 993;
+    cfg.sent_folder = "Sent Items";
+    struct sim_mua *m = sim_mua_new(&engine, net, home, &cfg);
+    const char *to[] = {"friend@example.org"};
+    int job = sim_mua_send(m, NULL, to, 1, "Hi", "Hello", SIM_MUA_NOW);
+    sim_engine_run(&engine, SIM_SEC(60));
+    struct sim_mua_result r;
+    assert_true(sim_mua_result(m, job, &r));
+    assert_int_equal(r.outcome, SMTP_CLIENT_DELIVERED);
+    assert_true(r.sent_copy);
+    assert_int_equal(memstore_count(store, "manish@example.com", "Sent Items"), 1);
+    char first[64], again[64];
+    snprintf(first, sizeof first, "m002 APPEND \"Sent Items\" (\\Seen) {%zu}", r.size);
+    snprintf(again, sizeof again, "m004 APPEND \"Sent Items\" (\\Seen) {%zu}", r.size);
+    bool saw_first = false, saw_create = false, saw_again = false;
+    for (size_t i = 0; i < sim_trace_len(engine.trace); i++) {
+        const struct sim_trace_event *e = sim_trace_get(engine.trace, i);
+        if (e->kind != SIM_TR_LINE || strcmp(e->from, "home") != 0) continue;
+        saw_first |= strcmp(e->text, first) == 0;
+        saw_create |= strcmp(e->text, "m003 CREATE \"Sent Items\"") == 0;
+        saw_again |= strcmp(e->text, again) == 0;
+    }
+    assert_true(saw_first && saw_create && saw_again);
+    teardown_world(m);
+}
+
 /* ---- the whole journey, on the world's own servers ----------------------- */
 
 /* home -> mail.example.com (MTA: submission 587, IMAP for Sent) -> DNS MX of
@@ -610,6 +644,7 @@ int main(void)
         cmocka_unit_test(test_lesson_options),
         cmocka_unit_test(test_port_25_blocked_from_home),
         cmocka_unit_test(test_implicit_tls_465_and_sent_copy),
+        cmocka_unit_test(test_sent_copy_creates_folder),
         cmocka_unit_test(test_journey_through_the_world),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
