@@ -1395,7 +1395,14 @@ static struct smtp_server_config server_config(const struct sim_mta *m, unsigned
 static void *srv_accept(void *service, struct sim_conn *c)
 {
     struct sim_mta *m = service;
-    if (m->nsessions >= SIM_MTA_SESSIONS_MAX) return NULL;
+    if (m->nsessions >= SIM_MTA_SESSIONS_MAX) {
+        /* RFC 5321 3.8: a server that cannot serve says 421 and closes. */
+        static const char *const text[1] = {"Error: too many connections, try again later"};
+        char line[SMTP_REPLY_LINE_MAX + 1];
+        int n = smtp_format_reply(421, "4.3.2", text, 1, line, sizeof line);
+        if (n > 0) sim_conn_send(c, SIM_DIR_S2C, line, (size_t)n, smtp_reply_explain(421, 4, 3, 2));
+        return NULL;
+    }
     struct sess *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->rcpts = calloc(SIM_MTA_RCPTS_MAX, sizeof *s->rcpts);
