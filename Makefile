@@ -235,6 +235,8 @@ FUZZ_TARGETS := \
 	fuzz_dns \
 	fuzz_msg \
 	fuzz_mime \
+	fuzz_imap_command \
+	fuzz_imap_response \
 
 FUZZ_fuzz_smtp_command := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_explain.c
 FUZZ_fuzz_smtp_reply := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_explain.c
@@ -245,6 +247,8 @@ FUZZ_fuzz_pop3_response := protocols/common.c protocols/linebuf.c protocols/pop3
 FUZZ_fuzz_dns := protocols/common.c protocols/dns.c protocols/dns_mx.c
 FUZZ_fuzz_msg := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c
 FUZZ_fuzz_mime := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c protocols/mime.c
+FUZZ_fuzz_imap_command := protocols/common.c protocols/linebuf.c protocols/imap_lex.c protocols/imap_command.c
+FUZZ_fuzz_imap_response := protocols/common.c protocols/linebuf.c protocols/imap_lex.c protocols/imap_response.c
 
 FUZZ_SECONDS ?= 20
 FUZZ_FLAGS   ?=
