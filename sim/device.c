@@ -24,11 +24,12 @@ const char *const sim_device_proto_names[SIM_DEVICE_PROTO_COUNT] = {"imap", "pop
 /* A folder name kept for an action (IMAP_MBX_NAME_MAX in the codec). */
 #define FOLDER_MAX IMAP_MBX_NAME_MAX
 
+/* What the timeline asked for; the names start the SIM_TR_ACTION text. */
 enum act_kind { ACT_CHECK, ACT_READ, ACT_FLAG, ACT_UNFLAG, ACT_DELETE, ACT_MOVE, ACT_APPEND,
-                ACT_STOP };
+                ACT_STOP, ACT_COUNT };
 
-static const char *const act_names[] = {"check mail", "read", "flag", "unflag", "delete",
-                                        "move", "upload", "stop"};
+static const char *const act_names[ACT_COUNT] = {"check mail", "read", "flag", "unflag",
+                                                 "delete", "move", "upload", "stop"};
 
 struct dev_action {
     int id;                    /* -1 for a periodic check */
@@ -587,11 +588,17 @@ static void ops_step(struct dsess *s)
             ops_send(s, &cmd, OPS_COPY);
             return;
         }
+        /* Outside INBOX the device does not sync flags, so it changes only
+         * the one flag the user touched (+FLAGS/-FLAGS, RFC 3501 6.4.6) and
+         * leaves the others as the server has them. */
         cmd.cmd = IMAP_CMD_STORE;
-        cmd.store_op = IMAP_STORE_SET; /* the device's view wins, as in the sync */
+        cmd.store_op = a->kind == ACT_UNFLAG ? IMAP_STORE_REMOVE : IMAP_STORE_ADD;
         cmd.silent = true;
+        flags[0] = str_of(a->kind == ACT_READ     ? "\\Seen"
+                          : a->kind == ACT_DELETE ? "\\Deleted"
+                                                  : "\\Flagged");
         cmd.flags = flags;
-        cmd.nflags = flag_list(a->flags, flags);
+        cmd.nflags = 1;
         ops_send(s, &cmd, OPS_STORE);
         return;
     case OPS_COPY:
@@ -607,7 +614,7 @@ static void ops_step(struct dsess *s)
         ops_send(s, &cmd, OPS_STORE);
         return;
     case OPS_STORE:
-        if (a->kind == ACT_MOVE || (a->flags & IMAP_FLAG_DELETED)) {
+        if (a->kind == ACT_MOVE || a->kind == ACT_DELETE) {
             ops_simple(s, IMAP_CMD_EXPUNGE, OPS_EXPUNGE);
             return;
         }

@@ -25,7 +25,8 @@
  * server pushes EXISTS (RFC 2177).
  *
  * Every action records a SIM_TR_ACTION event when it begins ("check mail",
- * "read 3", ...), and refused or failed work (connection refused, login
+ * "read INBOX 3", "move INBOX 1 to Archive", "upload to Drafts", "stop"),
+ * and refused or failed work (connection refused, login
  * rejected, a command answered NO) is recorded as SIM_TR_ACTION too, with
  * the reason; the device then goes on with its next action.
  *

@@ -605,6 +605,18 @@ static void test_imap_move_creates_folder(void **state)
     assert_true(has_line("phone", "m005 UID COPY 3 Projects"));
     assert_int_equal(sim_device_count(d, "Projects"), 1);
     assert_string_equal(sim_device_msg(d, "Projects", 0)->subject, "Note 3");
+    /* outside INBOX a read or delete touches only its own flag */
+    assert_int_equal(memstore_flags(store, USER, "Projects", 1), 0);
+    sim_device_flag(d, "Projects", 1, true, SIM_SEC(11));
+    sim_device_read(d, "Projects", 1, SIM_SEC(12));
+    sim_engine_run(&engine, SIM_SEC(20));
+    assert_int_equal(memstore_flags(store, USER, "Projects", 1), IMAP_FLAG_FLAGGED | IMAP_FLAG_SEEN);
+    assert_int_equal(sim_device_msg(d, "Projects", 0)->flags, SIM_FLAG_FLAGGED | SIM_FLAG_SEEN);
+    assert_true(has_line("phone", "m003 UID STORE 1 +FLAGS.SILENT (\\Seen)"));
+    sim_device_delete(d, "Projects", 1, SIM_SEC(21));
+    sim_engine_run(&engine, SIM_SEC(30));
+    assert_int_equal(memstore_count(store, USER, "Projects"), 0);
+    assert_int_equal(sim_device_count(d, "Projects"), 0);
     struct sim_device_stats st;
     sim_device_stats(d, &st);
     assert_int_equal(st.failures, 0);
