@@ -65,12 +65,14 @@ SIM_SRC := \
 	sim/imapd.c \
 	sim/pop3d.c \
 	sim/scenario.c \
+	sim/world.c \
 	sim/mua.c \
 	sim/device.c \
 
 # render/: views and the command line. main.c holds main() and stays last.
 RENDER_SRC := \
 	render/transcript.c \
+	render/run.c \
 	render/main.c \
 
 # tests/: one cmocka program per module, tests/NAME.c -> $(BUILD)/test/NAME,
@@ -91,6 +93,7 @@ TESTS := \
 	test_explain \
 	test_sim_device \
 	test_scenario \
+	test_world \
 	test_sim_mua \
 	test_transcript \
 	test_dns \
@@ -133,6 +136,7 @@ TEST_test_sim_pop3d := protocols/common.c protocols/linebuf.c protocols/base64.c
 TEST_test_explain := protocols/common.c protocols/linebuf.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/pop3.c protocols/pop3_server.c protocols/md5.c protocols/imap_explain.c protocols/pop3_explain.c
 TEST_test_sim_device := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c protocols/smtp_explain.c protocols/smtp_server.c protocols/smtp_client.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/imap_client.c protocols/md5.c protocols/pop3.c protocols/pop3_server.c protocols/pop3_client.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/mua.c sim/device.c tests/imap_memstore.c protocols/imap_explain.c protocols/pop3_explain.c sim/store.c sim/imapd.c sim/pop3d.c protocols/dns.c protocols/dns_mx.c protocols/dsn.c sim/dns_service.c sim/mta.c
 TEST_test_scenario := protocols/common.c protocols/dns.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/scenario.c
+TEST_test_world := $(PROTOCOL_SRC) $(SIM_SRC) render/transcript.c render/run.c
 TEST_test_sim_mua := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c protocols/smtp_explain.c protocols/smtp_server.c protocols/smtp_client.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/imap_client.c protocols/md5.c protocols/pop3.c protocols/pop3_server.c protocols/pop3_client.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/mua.c sim/device.c tests/imap_memstore.c protocols/imap_explain.c protocols/pop3_explain.c sim/store.c sim/imapd.c sim/pop3d.c protocols/dns.c protocols/dns_mx.c protocols/dsn.c sim/dns_service.c sim/mta.c
 TEST_test_dns := protocols/common.c protocols/dns.c
 TEST_test_dns_mx := protocols/common.c protocols/dns.c protocols/dns_mx.c

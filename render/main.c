@@ -3,17 +3,49 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "protocols/common.h"
+#include "render/run.h"
+
 #ifndef MAILSIM_VERSION
 #define MAILSIM_VERSION "unknown"
 #endif
 
+/* A command: `mailsim NAME ARGS...`. handler gets the arguments after the
+ * name and returns the exit code. */
+struct command {
+    const char *name;
+    int (*handler)(int argc, char **argv, const char *argv0);
+    const char *usage; /* "run [LESSON] [--json]" */
+    const char *help;  /* one line */
+};
+
+static int cmd_run(int argc, char **argv, const char *argv0)
+{
+    return ui_run_command(argc, argv, argv0, stdout, stderr);
+}
+
+static const struct command commands[] = {
+    {"run", cmd_run, "run [LESSON] [--json]",
+     "play a lesson (default: the default story) and print its transcript"},
+};
+
 static void print_usage(FILE *out)
 {
-    fputs("usage: mailsim [--help] [--version]\n"
+    fputs("usage: mailsim [--help] [--version] COMMAND [ARGS]\n"
           "\n"
           "mailsim shows how one email travels: submitted by SMTP on port 587,\n"
           "relayed server to server on port 25 after an MX lookup, then fetched\n"
           "by IMAP (993) and POP3 (995). Every command and reply is real protocol.\n"
+          "\n"
+          "commands:\n",
+          out);
+    for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+        fprintf(out, "  %-24s %s\n", commands[i].usage, commands[i].help);
+    fputs("\n"
+          "LESSON is a lesson file, or a name found as NAME.json in $MAILSIM_LESSONS,\n"
+          "in lessons/ beside the program (or ../lessons/ from it), or in ./lessons/.\n"
+          "--json prints one JSON object per event instead of the transcript.\n"
+          "A bad lesson file is reported line by line and exits with status 2.\n"
           "\n"
           "options:\n"
           "  --help      show this help and exit\n"
@@ -31,6 +63,9 @@ int main(int argc, char **argv)
         printf("mailsim %s\n", MAILSIM_VERSION);
         return 0;
     }
+    for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].handler(argc - 2, argv + 2, argv[0]);
     fprintf(stderr, "mailsim: unknown command or option '%s'\n\n", argv[1]);
     print_usage(stderr);
     return 2;

@@ -407,15 +407,19 @@ static void problem(struct ctx *x, const cJSON *node, const char *path, const ch
 }
 
 /* Paths: "hosts[2].role". Built in caller-owned buffers. */
+/* A path too long for the buffer is cut: it still points the reader near
+ * the problem (the return value is checked so the cut is deliberate). */
 static const char *field_path(char *buf, const char *base, const char *key)
 {
-    snprintf(buf, SIM_SCN_PATH_MAX, "%s%s%s", base, *base ? "." : "", key);
+    int n = snprintf(buf, SIM_SCN_PATH_MAX, "%s%s%s", base, *base ? "." : "", key);
+    if (n < 0) buf[0] = '\0';
     return buf;
 }
 
 static const char *index_path(char *buf, const char *base, size_t i)
 {
-    snprintf(buf, SIM_SCN_PATH_MAX, "%s[%zu]", base, i);
+    int n = snprintf(buf, SIM_SCN_PATH_MAX, "%s[%zu]", base, i);
+    if (n < 0) buf[0] = '\0';
     return buf;
 }
 

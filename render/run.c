@@ -1,0 +1,133 @@
+/* `mailsim run`: lesson file -> scenario -> world -> trace -> text. */
+#include "render/run.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "render/transcript.h"
+#include "sim/scenario.h"
+#include "sim/world.h"
+
+#define PATH_CAP 4096
+
+static bool is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool try_dir(const char *dir, const char *sub, const char *name, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s%s%s.json", dir, sub, name);
+    return n > 0 && (size_t)n < cap && is_file(out);
+}
+
+/* The directory the executable lives in, with its final '/', or "" when
+ * unknown. /proc/self/exe is Linux's; argv0 holding a '/' is the fallback. */
+static void exe_dir(const char *argv0, char *out, size_t cap)
+{
+    out[0] = '\0';
+    char buf[PATH_CAP];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    const char *p = NULL;
+    if (n > 0) {
+        buf[n] = '\0';
+        p = buf;
+    } else if (argv0 && strchr(argv0, '/')) {
+        p = argv0;
+    }
+    if (!p) return;
+    const char *slash = strrchr(p, '/');
+    size_t len = (size_t)(slash - p) + 1;
+    if (len < cap) {
+        memcpy(out, p, len);
+        out[len] = '\0';
+    }
+}
+
+bool ui_find_lesson(const char *lesson, const char *argv0, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", lesson);
+    size_t len = strlen(lesson);
+    if (is_file(lesson)) return true;
+    if (strchr(lesson, '/') || (len >= 5 && strcmp(lesson + len - 5, ".json") == 0))
+        return false; /* a path that does not exist */
+    const char *env = getenv("MAILSIM_LESSONS");
+    if (env && *env && try_dir(env, "/", lesson, out, cap)) return true;
+    char dir[PATH_CAP];
+    exe_dir(argv0, dir, sizeof dir);
+    if (dir[0] && (try_dir(dir, "lessons/", lesson, out, cap) ||
+                   try_dir(dir, "../lessons/", lesson, out, cap)))
+        return true;
+    if (try_dir("", "lessons/", lesson, out, cap)) return true;
+    snprintf(out, cap, "%s", lesson);
+    return false;
+}
+
+int ui_run_lesson(const char *lesson, bool json, const char *argv0, FILE *out, FILE *err)
+{
+    char path[PATH_CAP];
+    if (!lesson) lesson = UI_DEFAULT_LESSON;
+    if (!ui_find_lesson(lesson, argv0, path, sizeof path)) {
+        fprintf(err,
+                "mailsim: no lesson \"%s\": not a file, and no %s.json in $MAILSIM_LESSONS, "
+                "the lessons/ folder beside the program, or ./lessons/\n",
+                lesson, lesson);
+        return UI_RUN_USAGE;
+    }
+    struct sim_scn_diags *dg = calloc(1, sizeof *dg);
+    if (!dg) {
+        fputs("mailsim: out of memory\n", err);
+        return UI_RUN_FAILED;
+    }
+    struct sim_scenario *s = sim_scenario_load(path, dg);
+    struct sim_world *w = s ? sim_world_new(s, dg) : NULL;
+    if (!w) {
+        sim_scn_diags_print(err, dg);
+        sim_scenario_free(s);
+        free(dg);
+        return UI_RUN_USAGE;
+    }
+    long long ran = sim_world_run(w);
+    const struct sim_trace *tr = sim_world_trace(w);
+    for (size_t i = 0; i < sim_trace_len(tr); i++) {
+        if (json)
+            ui_json_line(out, sim_trace_get(tr, i));
+        else
+            ui_transcript_line(out, sim_trace_get(tr, i));
+    }
+    int rc = UI_RUN_OK;
+    if (ran < 0) {
+        fprintf(err, "mailsim: %s: the run stopped early: the simulation ran out of room\n",
+                path);
+        rc = UI_RUN_FAILED;
+    }
+    sim_world_free(w);
+    sim_scenario_free(s);
+    free(dg);
+    return rc;
+}
+
+int ui_run_command(int argc, char **argv, const char *argv0, FILE *out, FILE *err)
+{
+    const char *lesson = NULL;
+    bool json = false;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(err, "mailsim run: unknown option '%s'\n"
+                         "usage: mailsim run [LESSON] [--json]\n", argv[i]);
+            return UI_RUN_USAGE;
+        } else if (lesson) {
+            fprintf(err, "mailsim run: one lesson at a time ('%s' and '%s')\n"
+                         "usage: mailsim run [LESSON] [--json]\n", lesson, argv[i]);
+            return UI_RUN_USAGE;
+        } else {
+            lesson = argv[i];
+        }
+    }
+    return ui_run_lesson(lesson, json, argv0, out, err);
+}
