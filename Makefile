@@ -1,7 +1,7 @@
 # mailsim: an educational email-protocol simulator.
 #
 #   make        build build/mailsim
-#   make run    build and start it
+#   make run    build and play the default story (its transcript)
 #   make test   build with sanitizers, run every test, print "N passed, N failed"
 #   make deps   install missing Debian packages (the three targets above run it first)
 #
@@ -180,8 +180,10 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q $$missing; \
 	fi
 
+# Until the window exists, `make run` plays the default story as a transcript:
+# what a teacher wants to see first (mailsim run LESSON for another lesson).
 run: all
-	./$(BUILD)/mailsim --help
+	./$(BUILD)/mailsim run
 
 $(BUILD)/mailsim: $(LIB_OBJ) $(RENDER_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_SIM) $(PKGS_RENDER)) -lm
