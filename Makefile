@@ -243,6 +243,7 @@ FUZZ_TARGETS := \
 	fuzz_mime \
 	fuzz_imap_command \
 	fuzz_imap_response \
+	fuzz_lesson \
 
 FUZZ_fuzz_smtp_command := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_explain.c
 FUZZ_fuzz_smtp_reply := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_explain.c
@@ -255,6 +256,7 @@ FUZZ_fuzz_msg := protocols/common.c protocols/linebuf.c protocols/base64.c proto
 FUZZ_fuzz_mime := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c protocols/mime.c
 FUZZ_fuzz_imap_command := protocols/common.c protocols/linebuf.c protocols/imap_lex.c protocols/imap_command.c
 FUZZ_fuzz_imap_response := protocols/common.c protocols/linebuf.c protocols/imap_lex.c protocols/imap_response.c
+FUZZ_fuzz_lesson := protocols/common.c protocols/dns.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/scenario.c
 
 FUZZ_SECONDS ?= 20
 FUZZ_FLAGS   ?=
@@ -267,7 +269,8 @@ FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 
 $(FUZZ_DIR)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $$(FUZZ_$$*)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CSTD) $(WARN) $(FUZZ_CFLAGS) $(CPPFLAGS) -o $@ $< $(FUZZ_$*)
+	$(FUZZ_CC) $(CSTD) $(WARN) $(FUZZ_CFLAGS) $(CPPFLAGS) $(call pkg_cflags,$(PKGS_SIM)) \
+		-o $@ $< $(FUZZ_$*) $(call pkg_libs,$(PKGS_SIM)) -lm
 
 fuzz: $(FUZZ_BIN)
 	@failed=0; \

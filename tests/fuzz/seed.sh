@@ -146,6 +146,13 @@ for f in sorted(os.listdir(fx)):
     if f.endswith('.bin'):
         put('fuzz_dns', 's' + f[:-4], open(os.path.join(fx, f), 'rb').read())
 
+# Lesson files: the scenario fixtures (good and bad) and the lessons.
+for d in ('tests/fixtures/scenarios', 'lessons'):
+    if os.path.isdir(d):
+        for f in sorted(os.listdir(d)):
+            if f.endswith('.json'):
+                put('fuzz_lesson', 's' + f[:-5].replace('_', ''), open(os.path.join(d, f), 'rb').read())
+
 for t in sorted(os.listdir('tests/fuzz/corpus')):
     print('%-22s %d files' % (t, len(os.listdir(os.path.join('tests/fuzz/corpus', t)))))
 PY
