@@ -393,6 +393,10 @@ static void problem(struct ctx *x, const cJSON *node, const char *path, const ch
 static void problem(struct ctx *x, const cJSON *node, const char *path, const char *fmt, ...)
 {
     unsigned line = 0, col = 0;
+    if (x->dg->n >= SIM_SCN_DIAGS_MAX) {
+        x->dg->dropped++; /* only counted: no need to look for its line */
+        return;
+    }
     for (size_t i = 0; node && i < x->sc->npos; i++)
         if (x->sc->pos[i].node == node) {
             line_col(x->sc->t, x->sc->pos[i].off, &line, &col);
@@ -454,13 +458,28 @@ static size_t count_names(const char *const *names)
     return n;
 }
 
+/* Fields one object may have before it is refused whole: the largest in the
+ * format has 10. */
+#define SCN_FIELDS_MAX 64
+
 /* Reports fields of obj not in allowed (NULL-terminated) and fields given
  * twice. what names the object for the message ("a host"). */
 static void check_fields(struct ctx *x, const cJSON *obj, const char *path,
                          const char *const *allowed, const char *what)
 {
     char p[SIM_SCN_PATH_MAX], list[512];
+    size_t n = 0;
+    for (const cJSON *f = obj->child; f; f = f->next) n++;
+    if (n > SCN_FIELDS_MAX) {
+        /* No object of the format has this many: say so once rather than
+         * judge each (the duplicate check below is quadratic). */
+        problem(x, obj, path, "%zu fields for %s: far more than the format has", n, what);
+        return;
+    }
     for (const cJSON *f = obj->child; f; f = f->next) {
+        if (strcmp(f->string, "comment") == 0 && !cJSON_IsString(f))
+            problem(x, f, field_path(p, path, f->string), "expected a string, got %s",
+                    type_of(f));
         bool known = false;
         for (size_t k = 0; allowed[k] && !known; k++) known = strcmp(f->string, allowed[k]) == 0;
         if (!known) {
@@ -865,7 +884,6 @@ static void parse_meta(struct ctx *x, const cJSON *m)
     check_fields(x, m, "meta", fields, "meta");
     get_string(x, m, "meta", "title", true, SIM_SCN_TEXT_MAX, &s->title);
     get_string(x, m, "meta", "summary", false, SIM_SCN_BODY_MAX, &s->summary);
-    get_string(x, m, "meta", "comment", false, SIM_SCN_BODY_MAX, &(const char *){NULL});
     double d;
     if (get_number(x, m, "meta", "seed", false, true, 0, 9007199254740992.0, &d) &&
         cJSON_GetObjectItemCaseSensitive(m, "seed"))
@@ -1562,7 +1580,6 @@ static void check_root(struct ctx *x, const cJSON *root)
         return;
     }
     check_fields(x, root, "", fields, "a scenario");
-    get_string(x, root, "", "comment", false, SIM_SCN_BODY_MAX, &(const char *){NULL});
     /* meta first: time_limit bounds the timeline. */
     const cJSON *meta = get(x, root, "", "meta", true);
     if (meta) parse_meta(x, meta);

@@ -207,10 +207,14 @@ static void test_parse_text(void **state)
          "false, null, { or [), found 't'"},
         {"{\"a\": \"\\q\"}", 11,
          "mem:1:8: JSON syntax: unknown escape in a string (use \\\\ for a backslash)"},
+        {"{\"meta\": {\"title\": \"t\", \"comment\": 5}, \"hosts\": [{\"name\": \"a\", "
+         "\"ip\": \"192.0.2.1\", \"role\": \"phone\"}]}", 0,
+         "mem:1:25: meta.comment: expected a string, got a number"},
         {"\xEF\xBB\xBF{\"a\" 1}", 10, "mem:1:6: JSON syntax: expected ':' after the field name, found '1'"},
     };
     for (size_t c = 0; c < ARRAY_LEN(cases); c++) {
-        assert_null(sim_scenario_parse(cases[c].text, cases[c].len, "mem", &dg));
+        size_t len = cases[c].len ? cases[c].len : strlen(cases[c].text);
+        assert_null(sim_scenario_parse(cases[c].text, len, "mem", &dg));
         assert_int_equal(dg.n, 1);
         assert_string_equal(sim_scn_diag_format(&dg, 0, got, sizeof got), cases[c].want);
     }
@@ -249,6 +253,25 @@ static void test_many_problems(void **state)
     char want[64];
     snprintf(want, sizeof want, "many: ... and %d more problems\n", 90 - SIM_SCN_DIAGS_MAX);
     assert_non_null(strstr(buf, want));
+}
+
+/* An object with more fields than any in the format is refused whole. */
+static void test_too_many_fields(void **state)
+{
+    (void)state;
+    static struct sim_scn_diags dg;
+    static char text[8192];
+    size_t o = (size_t)snprintf(text, sizeof text, "{\"meta\": {\"title\": \"t\"");
+    for (int i = 0; i < 70; i++)
+        o += (size_t)snprintf(text + o, sizeof text - o, ", \"f%d\": %d", i, i);
+    o += (size_t)snprintf(text + o, sizeof text - o,
+                          "}, \"hosts\": [{\"name\": \"a\", \"ip\": \"192.0.2.1\", "
+                          "\"role\": \"phone\"}]}");
+    assert_null(sim_scenario_parse(text, o, "wide", &dg));
+    assert_int_equal(dg.n, 1);
+    char got[512];
+    assert_string_equal(sim_scn_diag_format(&dg, 0, got, sizeof got),
+                        "wide:1:2: meta: 71 fields for meta: far more than the format has");
 }
 
 /* ---- a good file, read back ----------------------------------------------------- */
@@ -426,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_parse_text),
         cmocka_unit_test(test_many_problems),
+        cmocka_unit_test(test_too_many_fields),
         cmocka_unit_test(test_good_round_trip),
         cmocka_unit_test(test_default_lesson_loads),
     };
