@@ -341,12 +341,17 @@ static void run_action(struct sim_engine *e, void *ctx, uint64_t arg)
             note_action(w, s->hosts[a->host].name, "unblock_port: the port was not blocked", "");
         return;
     case SIM_SCN_MAILBOX_FULL: {
-        /* The store has no way yet to change a quota after the account is
-         * made (sim_store_set_quota is asked of its owner); say so. */
+        /* The quota becomes what the mailbox holds now, so the next
+         * delivery is refused (the MTA answers 452 4.2.2, RFC 3463). */
         const struct sim_scn_account *acc = &s->accounts[a->account];
-        snprintf(text, sizeof text, "mailbox_full: %s", acc->address);
-        note_action(w, s->hosts[s->servers[acc->server].host].name, text,
-                    "not simulated yet: the mail store cannot change a quota during a run");
+        const char *host = s->hosts[s->servers[acc->server].host].name;
+        snprintf(text, sizeof text, "mailbox full: %s", acc->address);
+        if (sim_store_make_full(w->servers[acc->server].store, acc->address) == SIM_STORE_OK)
+            note_action(w, host, text,
+                        "the mailbox has used up its quota: new mail for it is refused until "
+                        "something is deleted");
+        else
+            note_action(w, host, text, "the server has no such account");
         return;
     }
     case SIM_SCN_ACTION_COUNT:

@@ -9,8 +9,9 @@
  * protocols/, through those modules; the world itself only wires them and
  * starts the timeline's actions at their times. It records:
  *   - SIM_TR_ACTION, proto sim, for a narration marker (text "narrate",
- *     note = the narration) and for an action that could not start (a
- *     message not on the device, a device or program that refused it);
+ *     note = the narration), for mailbox_full ("mailbox full: ADDRESS"),
+ *     and for an action that could not start (a message not on the
+ *     device, a device or program that refused it);
  *   - nothing else itself: sending, checking, faults and store changes are
  *     recorded by the modules that do them.
  *

@@ -316,8 +316,12 @@ static void test_timeline_actions(void **state)
         {SIM_TR_FAULT, 0, SIM_DIR_NONE, "mx", NULL, "host is down", false, 110000000, 0, NULL},
         {SIM_TR_REFUSED, 993, SIM_DIR_NONE, "phone", NULL, NULL, false, 141000000, 0, NULL},
         {SIM_TR_FAULT, 0, SIM_DIR_NONE, "mx", NULL, "host is back up", false, 200000000, 0, NULL},
-        {SIM_TR_ACTION, 0, SIM_DIR_NONE, "mx", NULL, "mailbox_full: you@example.org", false,
+        {SIM_TR_ACTION, 0, SIM_DIR_NONE, "mx", NULL, "mailbox full: you@example.org", false,
          201000000, 0, NULL},
+        /* The next message for the full mailbox is refused at RCPT. */
+        LINE(587, SIM_DIR_C2S, "RCPT TO:<you@example.org>", ANY),
+        LINE(587, SIM_DIR_S2C,
+             "452 4.2.2 <you@example.org>: Recipient address rejected: Mailbox full", 202260000),
         {SIM_TR_ACTION, 0, SIM_DIR_NONE, "", NULL, "narrate", false, 300000000, 0, NULL},
     };
     expect_in_order(tr, story, ARRAY_LEN(story));
@@ -326,6 +330,8 @@ static void test_timeline_actions(void **state)
     assert_int_equal(sim_store_count(sim_world_store(w, "mx"), "you@example.org", "Trash"), 1);
     assert_int_equal(sim_store_count(sim_world_store(w, "mx"), "you@example.org", "Drafts"), 1);
     assert_int_equal(sim_store_count(sim_world_store(w, "mx"), "you@example.org", "INBOX"), 0);
+    assert_int_equal(sim_store_quota(sim_world_store(w, "mx"), "you@example.org"),
+                     sim_store_usage(sim_world_store(w, "mx"), "you@example.org"));
     sim_world_free(w);
     sim_scenario_free(s);
 }
