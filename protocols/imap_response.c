@@ -667,7 +667,13 @@ void imap_out_response(struct imap_out *o, const struct imap_response *r)
             /* DQUOTE QUOTED-CHAR DQUOTE: '"' and '\' escaped */
             char d[4] = {'"', '\\', (char)r->delimiter, '"'};
             bool esc = r->delimiter == '"' || r->delimiter == '\\';
-            if (r->delimiter == 0 || r->delimiter > 0x7e || r->delimiter < 0x20) o->invalid = true;
+            /* RFC 3501 9: QUOTED-CHAR is any TEXT-CHAR (CHAR, %x01-7F, but
+             * CR and LF), so a control character is a legal delimiter and
+             * the reader takes it; only what no quoted string can hold is
+             * refused. */
+            if (r->delimiter == 0 || r->delimiter > 0x7f || r->delimiter == '\r' ||
+                r->delimiter == '\n')
+                o->invalid = true;
             imap_out_raw(o, " ", 1);
             if (esc) {
                 imap_out_raw(o, d, 4);

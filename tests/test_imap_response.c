@@ -217,6 +217,8 @@ static const struct tcase good[] = {
     {"list nil delimiter inbox", "* LIST () NIL inbox\r\n", "* LIST () NIL INBOX", 0},
     {"list backslash delimiter", "* LIST (\\HasNoChildren) \"\\\\\" \"a b\"\r\n",
      "* LIST (\\HasNoChildren) \"\\\\\" \"a b\"", 0},
+    {"list control-character delimiter (fuzz)", "* LIST () \"\x15\" x\r\n", "* LIST () \"\x15\" x", 0},
+    {"list DEL delimiter (fuzz)", "* LIST () \"\x7f\" x\r\n", "* LIST () \"\x7f\" x", 0},
     {"lsub", "* LSUB () \".\" #news.comp.mail.misc\r\n", "* LSUB () \".\" #news.comp.mail.misc", 0},
     {"search", "* SEARCH 2 3 6\r\n* SEARCH\r\n", "* SEARCH 2 3 6|* SEARCH", 0},
     {"status", "* STATUS blurdybloop (MESSAGES 231 UIDNEXT 44292)\r\n",
