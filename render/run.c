@@ -117,6 +117,13 @@ int ui_run_command(int argc, char **argv, const char *argv0, FILE *out, FILE *er
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             json = true;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs("usage: mailsim run [LESSON] [--json]\n"
+                  "Plays LESSON (a file, or a name in lessons/; default: the default story)\n"
+                  "and prints every event: the transcript, or with --json one JSON object\n"
+                  "per line. Lesson files are described in lessons/README.md.\n",
+                  out);
+            return UI_RUN_OK;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(err, "mailsim run: unknown option '%s'\n"
                          "usage: mailsim run [LESSON] [--json]\n", argv[i]);

@@ -448,6 +448,13 @@ static void test_run_command(void **state)
     free(out);
     free(err);
 
+    const char *const help[] = {"--help"};
+    assert_int_equal(run_cmd(1, help, &out, &err), UI_RUN_OK);
+    assert_int_equal(strncmp(out, "usage: mailsim run [LESSON] [--json]\n", 37), 0);
+    assert_string_equal(err, "");
+    free(out);
+    free(err);
+
     static const struct {
         int argc;
         const char *argv[3];
