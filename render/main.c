@@ -43,7 +43,8 @@ static void print_usage(FILE *out)
         fprintf(out, "  %-24s %s\n", commands[i].usage, commands[i].help);
     fputs("\n"
           "LESSON is a lesson file, or a name found as NAME.json in $MAILSIM_LESSONS,\n"
-          "in lessons/ beside the program (or ../lessons/ from it), or in ./lessons/.\n"
+          "in lessons/ beside the program or up to three folders above it, or in\n"
+          "./lessons/.\n"
           "--json prints one JSON object per event instead of the transcript.\n"
           "A bad lesson file is reported line by line and exits with status 2.\n"
           "\n"

@@ -58,9 +58,12 @@ bool ui_find_lesson(const char *lesson, const char *argv0, char *out, size_t cap
     if (env && *env && try_dir(env, "/", lesson, out, cap)) return true;
     char dir[PATH_CAP];
     exe_dir(argv0, dir, sizeof dir);
-    if (dir[0] && (try_dir(dir, "lessons/", lesson, out, cap) ||
-                   try_dir(dir, "../lessons/", lesson, out, cap)))
-        return true;
+    /* Beside the program, then up to three folders above it: build/mailsim
+     * and build/NAME/mailsim both find the checkout's lessons/. */
+    static const char *const up[] = {"lessons/", "../lessons/", "../../lessons/",
+                                     "../../../lessons/"};
+    for (size_t i = 0; dir[0] && i < sizeof up / sizeof up[0]; i++)
+        if (try_dir(dir, up[i], lesson, out, cap)) return true;
     if (try_dir("", "lessons/", lesson, out, cap)) return true;
     snprintf(out, cap, "%s", lesson);
     return false;

@@ -20,9 +20,11 @@
  * a '/' or ends in ".json"); otherwise a lesson name looked up as
  * NAME.json in, in order:
  *   1. $MAILSIM_LESSONS, when set;
- *   2. lessons/ beside the executable, then ../lessons/ from it (the
- *      executable is build/mailsim in a checkout, so that is the
- *      checkout's lessons/); the executable is /proc/self/exe or argv0;
+ *   2. lessons/ beside the executable, then in the folders up to three
+ *      levels above it (the executable is build/mailsim or
+ *      build/NAME/mailsim in a checkout, so that finds the checkout's
+ *      lessons/); the executable is /proc/self/exe, or argv0 when that
+ *      cannot be read;
  *   3. lessons/ in the current directory.
  * Writes the path into out and returns true, or returns false when no such
  * file exists (out then holds the name as given). */

@@ -490,6 +490,13 @@ static void test_find_lesson(void **state)
     assert_int_equal(strcmp(path + strlen(path) - strlen("lessons/default.json"),
                             "lessons/default.json"),
                      0);
+    /* $MAILSIM_LESSONS comes first. */
+    assert_int_equal(setenv("MAILSIM_LESSONS", "tests/fixtures/scenarios", 1), 0);
+    assert_true(ui_find_lesson("world_poll", NULL, path, sizeof path));
+    assert_string_equal(path, "tests/fixtures/scenarios/world_poll.json");
+    assert_false(ui_find_lesson("world_nothing", NULL, path, sizeof path));
+    assert_int_equal(unsetenv("MAILSIM_LESSONS"), 0);
+    assert_false(ui_find_lesson("world_poll", NULL, path, sizeof path));
     assert_false(ui_find_lesson("nothing-here", NULL, path, sizeof path));
     assert_string_equal(path, "nothing-here");
 }
