@@ -1,6 +1,7 @@
 #include "render/transcript.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 static double seconds(sim_time t)
 {
@@ -23,6 +24,13 @@ void ui_transcript_line(FILE *out, const struct sim_trace_event *ev)
         break;
     case SIM_TR_STATE:
         fprintf(out, "%s: %s", ev->from, ev->text);
+        break;
+    case SIM_TR_ACTION:
+    case SIM_TR_QUEUE:
+        /* Name who acted, unless the text already does: with two devices
+         * "check mail" alone would not say which one checked. */
+        if (ev->from[0] && !strstr(ev->text, ev->from)) fprintf(out, "%s: ", ev->from);
+        fprintf(out, "%s", ev->text);
         break;
     default:
         fprintf(out, "%s", ev->text);

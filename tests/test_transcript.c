@@ -51,6 +51,15 @@ static void test_transcript_lines(void **state)
     ev.text = "laptop:49153 connected to mail.example.com:587";
     assert_string_equal(render(ui_transcript_line, &ev),
                         "   12.000s  tcp   laptop:49153 connected to mail.example.com:587\n");
+    ev.kind = SIM_TR_ACTION;
+    ev.proto = SIM_PROTO_SIM;
+    ev.from = "friend-phone";
+    ev.text = "check mail";
+    assert_string_equal(render(ui_transcript_line, &ev),
+                        "   12.000s  sim   friend-phone: check mail\n");
+    ev.text = "friend-phone reads \"Lunch\"";
+    assert_string_equal(render(ui_transcript_line, &ev),
+                        "   12.000s  sim   friend-phone reads \"Lunch\"\n");
     ev.kind = SIM_TR_MAIL;
     ev.proto = SIM_PROTO_STORE;
     ev.text = "";
