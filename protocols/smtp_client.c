@@ -384,7 +384,7 @@ static void after_hello(struct smtp_client *c)
     if (c->cfg.auth_user && !c->authed) {
         bool offered = c->cfg.auth_mech == SMTP_CLIENT_AUTH_LOGIN ? c->caps.auth_login
                                                                   : c->caps.auth_plain;
-        if (!offered) {
+        if (!offered && !c->cfg.force_auth) {
             give_up_local(c, "5.7.4", "the server offers no AUTH mechanism we use");
             return;
         }
@@ -456,7 +456,7 @@ static void on_reply(struct smtp_client *c)
     switch (c->state) {
     case SMTP_CLIENT_GREETING:
         if (code == 220) {
-            enter(c, SMTP_CLIENT_EHLO);
+            enter(c, c->cfg.helo_only ? SMTP_CLIENT_HELO : SMTP_CLIENT_EHLO);
         } else { /* RFC 5321 3.1: 554 instead of 220: QUIT and go */
             fail_reply(c);
             enter(c, SMTP_CLIENT_QUIT);

@@ -116,6 +116,14 @@ struct smtp_client_config {
     bool all_or_nothing;            /* any refused recipient abandons the
                                        transaction (RSET), as in RFC 5321 D.2 */
     const char *vrfy;               /* NULL, or a name to VRFY first (RFC 5321 D.4) */
+    /* Lesson options, to show a server's refusals; a real client never sets them. */
+    bool helo_only;                 /* greet with HELO, the older form (RFC 5321
+                                       4.1.1.1): no extensions, so no STARTTLS,
+                                       AUTH, SIZE or PIPELINING either */
+    bool force_auth;                /* send AUTH even when the server does not
+                                       offer it (RFC 4954 4 says a client must
+                                       not): on a submission port before
+                                       STARTTLS the server answers 530 5.7.0 */
 };
 
 /* The message: envelope and text, borrowed until the session is DONE. */

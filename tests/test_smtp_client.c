@@ -258,6 +258,11 @@ static const struct smtp_client_config sub_login = {
     .ehlo_name = "bar.com", .tls = SMTP_CLIENT_TLS_IF_OFFERED, .auth_user = "alice",
     .auth_password = "secret", .auth_mech = SMTP_CLIENT_AUTH_LOGIN};
 
+static const struct smtp_client_config helo_only = {.ehlo_name = "bar.com", .helo_only = true};
+static const struct smtp_client_config auth_in_clear = {
+    .ehlo_name = "bar.com", .tls = SMTP_CLIENT_TLS_NEVER, .auth_user = "alice",
+    .auth_password = "secret", .force_auth = true};
+
 static const struct smtp_client_config implicit = {
     .ehlo_name = "bar.com", .tls = SMTP_CLIENT_TLS_REQUIRED, .tls_active = true,
     .auth_user = "alice", .auth_password = "secret"};
@@ -383,6 +388,16 @@ static const struct ccase cases[] = {
      "EHLO bar.com\r\nQUIT\r\n", SMTP_CLIENT_FAILED_PERMANENT, 0, 0, "5.7.10"},
     {"AUTH wanted, not offered", &sub_login, "alice@foo.com", one, 1, hello, G220 E_PLAIN BYE,
      "EHLO bar.com\r\nQUIT\r\n", SMTP_CLIENT_FAILED_PERMANENT, 0, 0, "5.7.4"},
+    /* lesson options */
+    {"HELO only: the older greeting, no extensions used", &helo_only, "a@bar.com", one, 1, hello,
+     G220 "250 foo.com\r\n" OKR OKR GO OKR BYE,
+     "HELO bar.com\r\nMAIL FROM:<a@bar.com>\r\nRCPT TO:<bob@foo.com>\r\nDATA\r\nHello\r\n.\r\n"
+     "QUIT\r\n",
+     SMTP_CLIENT_DELIVERED, 1, 0, ""},
+    {"AUTH forced before STARTTLS: 530", &auth_in_clear, "alice@foo.com", one, 1, hello,
+     G220 E_TLS "530 5.7.0 Must issue a STARTTLS command first\r\n" BYE,
+     "EHLO bar.com\r\nAUTH PLAIN AGFsaWNlAHNlY3JldA==\r\nQUIT\r\n",
+     SMTP_CLIENT_FAILED_PERMANENT, 0, 530, "5.7.0"},
     /* a server that says no, or nonsense */
     {"554 instead of a greeting", &plain, "a@bar.com", one, 1, hello,
      "554 5.3.2 No service\r\n" BYE, "QUIT\r\n", SMTP_CLIENT_FAILED_PERMANENT, 0, 554, "5.3.2"},
