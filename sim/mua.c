@@ -20,7 +20,8 @@ struct mua_job {
     char from[SIM_MUA_TEXT_MAX + 1];
     char to[SIM_MUA_RCPTS_MAX][SIM_MUA_TEXT_MAX + 1];
     const char *rcpts[SIM_MUA_RCPTS_MAX]; /* pointers into to[] for the codec */
-    size_t nto;
+    size_t nto;                /* envelope recipients: to[0..nto) */
+    size_t nhdr;               /* of which the first nhdr are in the To: field; the rest are Bcc */
     char subject[SIM_MUA_TEXT_MAX + 1];
     char *body;                /* owned until composed */
     char *msg;                 /* the composed message, owned */
@@ -40,7 +41,7 @@ struct sim_mua {
     unsigned port;
     int64_t epoch;
     int zone_min;
-    bool skip_starttls, wrong_password;
+    bool skip_starttls, wrong_password, auth_before_starttls, use_helo;
     struct sim_device *imap;   /* files the Sent copy; NULL without imap_ip */
     struct mua_job jobs[SIM_MUA_JOBS_MAX];
     size_t njobs;
@@ -401,7 +402,7 @@ static bool compose(struct sim_mua *m, size_t job)
     char id[MSG_MAX_LOCAL + MSG_MAX_DOMAIN + 64];
     size_t idlen;
     if (msg_id_build(now, job + 1, from.domain, id, sizeof id, &idlen) != MSG_OK) return false;
-    struct msg_simple ms = {&from, to, j->nto, j->subject, now, m->zone_min, id, j->body};
+    struct msg_simple ms = {&from, to, j->nhdr, j->subject, now, m->zone_min, id, j->body};
     size_t cap = SIM_MUA_MESSAGE_MAX;
     char *buf = malloc(cap + 1);
     if (!buf) return false;
@@ -468,11 +469,14 @@ static void ev_start(struct sim_engine *e, void *ctx, uint64_t arg)
     s->cfg.ehlo_name = sim_host_name(m->host);
     /* RFC 8314 3.3: 465 is TLS from the first byte; 587 upgrades (RFC 3207) */
     s->cfg.tls_active = m->port == 465;
-    s->cfg.tls = m->skip_starttls ? SMTP_CLIENT_TLS_NEVER : SMTP_CLIENT_TLS_IF_OFFERED;
-    if (!m->skip_starttls) {
+    bool clear = m->skip_starttls || m->auth_before_starttls || m->use_helo;
+    s->cfg.tls = clear ? SMTP_CLIENT_TLS_NEVER : SMTP_CLIENT_TLS_IF_OFFERED;
+    s->cfg.helo_only = m->use_helo;
+    if (!clear || m->auth_before_starttls) {
         s->cfg.auth_user = m->account;
         s->cfg.auth_password = m->wrong_password ? "not-the-password" : m->password;
     }
+    s->cfg.force_auth = m->auth_before_starttls;
     s->cfg.auth_mech = SMTP_CLIENT_AUTH_PLAIN;
     s->msg.reverse_path = j->from;
     s->msg.rcpts = j->rcpts;
@@ -519,6 +523,8 @@ struct sim_mua *sim_mua_new(struct sim_engine *e, struct sim_net *net, struct si
     m->zone_min = cfg->zone_min;
     m->skip_starttls = cfg->skip_starttls;
     m->wrong_password = cfg->wrong_password;
+    m->auth_before_starttls = cfg->auth_before_starttls;
+    m->use_helo = cfg->use_helo;
     if (!m->account || !m->password || !m->display || !m->submit_ip || !m->sent_folder) {
         sim_mua_free(m);
         return NULL;
@@ -575,7 +581,16 @@ static bool fits(const char *s)
 int sim_mua_send(struct sim_mua *m, const char *from, const char *const *to, size_t nto,
                  const char *subject, const char *body, sim_time at)
 {
-    if (!m || m->njobs >= SIM_MUA_JOBS_MAX || nto == 0 || nto > SIM_MUA_RCPTS_MAX || !to)
+    if (nto == 0) return -1;
+    return sim_mua_send_bcc(m, from, to, nto, NULL, 0, subject, body, at);
+}
+
+int sim_mua_send_bcc(struct sim_mua *m, const char *from, const char *const *to, size_t nto,
+                     const char *const *bcc, size_t nbcc, const char *subject, const char *body,
+                     sim_time at)
+{
+    if (!m || m->njobs >= SIM_MUA_JOBS_MAX || nto + nbcc == 0 ||
+        nto + nbcc > SIM_MUA_RCPTS_MAX || (nto && !to) || (nbcc && !bcc))
         return -1;
     if (!from) from = m->account;
     if (!subject) subject = "";
@@ -583,6 +598,8 @@ int sim_mua_send(struct sim_mua *m, const char *from, const char *const *to, siz
     if (!fits(from) || !fits(subject) || strlen(body) > SIM_MUA_MESSAGE_MAX) return -1;
     for (size_t i = 0; i < nto; i++)
         if (!to[i] || !fits(to[i])) return -1;
+    for (size_t i = 0; i < nbcc; i++)
+        if (!bcc[i] || !fits(bcc[i])) return -1;
     size_t job = m->njobs;
     struct mua_job *j = &m->jobs[job];
     memset(j, 0, sizeof *j);
@@ -590,10 +607,12 @@ int sim_mua_send(struct sim_mua *m, const char *from, const char *const *to, siz
     if (!j->body) return -1;
     snprintf(j->from, sizeof j->from, "%s", from);
     for (size_t i = 0; i < nto; i++) snprintf(j->to[i], sizeof j->to[i], "%s", to[i]);
-    j->nto = nto;
+    for (size_t i = 0; i < nbcc; i++) snprintf(j->to[nto + i], sizeof j->to[nto + i], "%s", bcc[i]);
+    j->nto = nto + nbcc;
+    j->nhdr = nto;
     snprintf(j->subject, sizeof j->subject, "%s", subject);
     j->append_action = -1;
-    j->res.nrcpts = nto;
+    j->res.nrcpts = nto + nbcc;
     j->at = at;
     m->njobs++;
     sim_time delay = (at == SIM_MUA_NOW || at <= m->e->now) ? 0 : at - m->e->now;

@@ -63,6 +63,14 @@ struct sim_mua_config {
     bool        skip_starttls;  /* never STARTTLS and send no AUTH: the
                                    server's 530 (RFC 3207 4, RFC 4954 6) */
     bool        wrong_password; /* AUTH with a wrong password: 535 5.7.8 */
+    bool        auth_before_starttls; /* AUTH in the clear, not offered, never
+                                   STARTTLS: the submission server's 530 5.7.0
+                                   (RFC 3207 4, RFC 6409 4); an eavesdropper
+                                   reads the password (base64 is no cipher) */
+    bool        use_helo;       /* greet with HELO, the older form (RFC 5321
+                                   4.1.1.1): no extensions, so no STARTTLS and
+                                   no AUTH; for port 25 to a recipient's own
+                                   server, which takes its local mail without */
     /* Port 25 from home needs nothing here: set submit_port 25 and block
      * outbound 25 on the host (sim_host_block_port) to show the ISP's rule;
      * the MUA then reports the connection failure. */
@@ -98,6 +106,15 @@ void sim_mua_free(struct sim_mua *m);
  * may be up to SIM_MUA_MESSAGE_MAX less room for the header). */
 int sim_mua_send(struct sim_mua *m, const char *from, const char *const *to, size_t nto,
                  const char *subject, const char *body, sim_time at);
+
+/* The same with blind copies: bcc[0..nbcc) are recipients of the envelope
+ * (RCPT TO) that the message's header does not show (no To: or Cc: field
+ * names them; RFC 5322 3.6.3: a Bcc: field may be left out entirely). nto
+ * plus nbcc is at most SIM_MUA_RCPTS_MAX; nto may be 0 when nbcc is not
+ * (the message then has no To: field). */
+int sim_mua_send_bcc(struct sim_mua *m, const char *from, const char *const *to, size_t nto,
+                     const char *const *bcc, size_t nbcc, const char *subject, const char *body,
+                     sim_time at);
 
 /* The result of job `job` (false when there is no such job). The job is
  * finished when r->outcome is not SMTP_CLIENT_PENDING or r->connect_failed;

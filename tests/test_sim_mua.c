@@ -373,18 +373,21 @@ static void test_submission_587(void **state)
 /* Lesson options: each ends with one exact reply and outcome. */
 struct option_case {
     const char *name;
-    bool wrong_password, skip_starttls;
+    bool wrong_password, skip_starttls, auth_before_starttls;
     enum smtp_client_outcome outcome;
     int code;
     const char *lines; /* the client's lines; %zu is the message size */
 };
 
 static const struct option_case option_cases[] = {
-    {"wrong password", true, false, SMTP_CLIENT_FAILED_PERMANENT, 535,
+    {"wrong password", true, false, false, SMTP_CLIENT_FAILED_PERMANENT, 535,
      "EHLO home|STARTTLS|EHLO home|AUTH PLAIN <b64>|QUIT"},
     /* MAIL, RCPT and DATA go out in one pipelined batch (RFC 2920) */
-    {"no STARTTLS", false, true, SMTP_CLIENT_FAILED_PERMANENT, 530,
+    {"no STARTTLS", false, true, false, SMTP_CLIENT_FAILED_PERMANENT, 530,
      "EHLO home|MAIL FROM:<manish@example.com> SIZE=%zu|RCPT TO:<friend@example.org>|DATA|QUIT"},
+    /* AUTH is not offered before TLS on 587; sent anyway, it is refused */
+    {"AUTH before STARTTLS", false, false, true, SMTP_CLIENT_FAILED_PERMANENT, 530,
+     "EHLO home|AUTH PLAIN <b64>|QUIT"},
 };
 
 static void test_lesson_options(void **state)
@@ -396,6 +399,7 @@ static void test_lesson_options(void **state)
         struct sim_mua_config cfg = base_config();
         cfg.wrong_password = oc->wrong_password;
         cfg.skip_starttls = oc->skip_starttls;
+        cfg.auth_before_starttls = oc->auth_before_starttls;
         struct sim_mua *m = sim_mua_new(&engine, net, home, &cfg);
         const char *to[] = {"friend@example.org"};
         int job = sim_mua_send(m, NULL, to, 1, "Hi", "Hello", SIM_MUA_NOW);
@@ -411,6 +415,45 @@ static void test_lesson_options(void **state)
         if (strcmp(lines, expect) != 0) fail_msg("%s: %s", oc->name, lines);
         teardown_world(m);
     }
+}
+
+/* Bcc: in the envelope (RCPT TO), not in the header; HELO: the older
+ * greeting, no extensions, so no STARTTLS and no AUTH. */
+static void test_bcc_and_helo(void **state)
+{
+    (void)state;
+    setup_world();
+    /* a relay server (port 25) takes its own domain's mail without AUTH */
+    smtp_host.cfg.submission = false;
+    smtp_host.cfg.require_tls = false;
+    smtp_host.cfg.auth_requires_tls = false;
+    assert_int_equal(sim_host_listen(mail, 25, SIM_PROTO_SMTP, false, &smtp_ops, &smtp_host), 0);
+    struct sim_mua_config cfg = base_config();
+    cfg.submit_port = 25;
+    cfg.use_helo = true;
+    struct sim_mua *m = sim_mua_new(&engine, net, home, &cfg);
+    const char *to[] = {"friend@example.org"};
+    const char *bcc[] = {"boss@example.org"};
+    int job = sim_mua_send_bcc(m, NULL, to, 1, bcc, 1, "Hi", "Hello", SIM_MUA_NOW);
+    assert_int_equal(job, 0);
+    assert_int_equal(sim_mua_send_bcc(m, NULL, to, 0, NULL, 0, "x", "y", SIM_MUA_NOW), -1);
+    sim_engine_run(&engine, SIM_SEC(60));
+    size_t len;
+    const char *msg = sim_mua_message(m, job, &len);
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "\r\nTo: friend@example.org\r\n"));
+    assert_null(strstr(msg, "boss"));
+    char lines[2048], expect[512];
+    client_lines(lines, sizeof lines);
+    /* the test's server greets HELO with 250 and no extensions: lock-step */
+    snprintf(expect, sizeof expect,
+             "HELO home|MAIL FROM:<manish@example.com>|RCPT TO:<friend@example.org>|"
+             "RCPT TO:<boss@example.org>|DATA|<message>|.|QUIT");
+    assert_string_equal(lines, expect);
+    struct sim_mua_result r;
+    assert_true(sim_mua_result(m, job, &r));
+    assert_int_equal(r.nrcpts, 2);
+    teardown_world(m);
 }
 
 static void test_port_25_blocked_from_home(void **state)
@@ -642,6 +685,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_submission_587),
         cmocka_unit_test(test_lesson_options),
+        cmocka_unit_test(test_bcc_and_helo),
         cmocka_unit_test(test_port_25_blocked_from_home),
         cmocka_unit_test(test_implicit_tls_465_and_sent_copy),
         cmocka_unit_test(test_sent_copy_creates_folder),
