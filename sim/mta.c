@@ -144,6 +144,8 @@ struct sim_mta {
     char hostname[SIM_MTA_HOSTNAME_MAX + 1];
     char domains[SIM_MTA_DOMAINS_MAX][SMTP_DOMAIN_MAX + 1];
     size_t ndomains;
+    char backup[SIM_MTA_DOMAINS_MAX][SMTP_DOMAIN_MAX + 1]; /* backup MX for these */
+    size_t nbackup;
     char resolver_ip[SIM_HOST_IP_MAX + 1];
     unsigned long max_size;
     bool greylisting;
@@ -194,6 +196,13 @@ static bool same_domain(const char *a, const char *b)
     if (la && a[la - 1] == '.') la--;
     if (lb && b[lb - 1] == '.') lb--;
     return la == lb && ascii_ncasecmp(a, b, la) == 0;
+}
+
+bool sim_mta_is_backup(const struct sim_mta *m, const char *domain)
+{
+    for (size_t i = 0; m && domain && i < m->nbackup; i++)
+        if (same_domain(m->backup[i], domain)) return true;
+    return false;
 }
 
 bool sim_mta_is_local(const struct sim_mta *m, const char *domain)
@@ -829,6 +838,17 @@ static void try_next_host(struct job *j)
         if (hl > 1 && j->host[hl - 1] == '.') j->host[hl - 1] = '\0';
         fmt(j->ip, sizeof j->ip, "%u.%u.%u.%u", a->bytes[0], a->bytes[1], a->bytes[2],
                  a->bytes[3]);
+        if (strcmp(j->ip, sim_host_ip(j->m->host)) == 0 && sim_mta_is_backup(j->m, j->domain)) {
+            /* RFC 5321 5.1: a relay that finds itself in the list drops
+             * itself and every MX after it; the better ones were tried and
+             * did not answer, so the mail waits here for a retry. */
+            char reason[SIM_MTA_TEXT_MAX];
+            fmt(reason, sizeof reason, "%s; we are a backup MX for %s: holding it until a "
+                "better MX answers", j->fail[0] ? j->fail : "no better MX host", j->domain);
+            defer_rest(j, "4.4.1", reason);
+            end_job(j);
+            return;
+        }
         if (strcmp(j->ip, sim_host_ip(j->m->host)) == 0) {
             /* RFC 5321 5.1: we are an MX of a domain that is not ours; mail
              * would come straight back. */
@@ -1212,8 +1232,9 @@ static void decide_rcpt(struct sess *s, const struct smtp_server_event *ev)
             smtp_server_reject(s->srv, 451, "4.7.1", text);
             return;
         }
-    } else if (!s->authed) {
-        /* Postfix's reject_unauth_destination: only our users may relay. */
+    } else if (!s->authed && !sim_mta_is_backup(m, domain)) {
+        /* Postfix's reject_unauth_destination: only our users may relay
+         * (and mail for a domain we are a backup MX for, relay_domains). */
         fmt(text, sizeof text, "<%s>: Relay access denied", ev->path);
         smtp_server_reject(s->srv, 554, "5.7.1", text);
         return;
@@ -1466,6 +1487,10 @@ struct sim_mta *sim_mta_new(struct sim_engine *engine, struct sim_net *net, stru
         return NULL;
     for (size_t i = 0; i < cfg->ndomains; i++)
         if (!cfg->domains[i] || strlen(cfg->domains[i]) > SMTP_DOMAIN_MAX) return NULL;
+    if (cfg->nbackup > SIM_MTA_DOMAINS_MAX || (cfg->nbackup && !cfg->backup_domains)) return NULL;
+    for (size_t i = 0; i < cfg->nbackup; i++)
+        if (!cfg->backup_domains[i] || strlen(cfg->backup_domains[i]) > SMTP_DOMAIN_MAX)
+            return NULL;
     if ((cfg->listen_submission || cfg->listen_submissions) && !cfg->store)
         return NULL; /* AUTH needs the accounts */
     const unsigned ports[3] = {SIM_MTA_PORT_SMTP, SIM_MTA_PORT_SUBMISSION,
@@ -1485,6 +1510,9 @@ struct sim_mta *sim_mta_new(struct sim_engine *engine, struct sim_net *net, stru
     for (size_t i = 0; i < cfg->ndomains; i++)
         fmt(m->domains[i], sizeof m->domains[i], "%s", cfg->domains[i]);
     m->ndomains = cfg->ndomains;
+    for (size_t i = 0; i < cfg->nbackup; i++)
+        fmt(m->backup[i], sizeof m->backup[i], "%s", cfg->backup_domains[i]);
+    m->nbackup = cfg->nbackup;
     fmt(m->resolver_ip, sizeof m->resolver_ip, "%s", cfg->resolver_ip ? cfg->resolver_ip : "");
     m->max_size = cfg->max_size ? cfg->max_size : SMTP_SERVER_DEFAULT_MAX_SIZE;
     m->greylisting = cfg->greylisting;

@@ -22,7 +22,8 @@
  *     on (port 25 only) 451 4.7.1 to the first try of an unknown (client
  *     IP, sender, recipient) triplet and 250 to a retry after the delay.
  *   RCPT to another domain: 250 when the client authenticated (it is our
- *     user: we relay for it), otherwise 554 5.7.1 "Relay access denied".
+ *     user: we relay for it) or when we are a backup MX for the domain,
+ *     otherwise 554 5.7.1 "Relay access denied".
  *   AUTH against the store's accounts: 535 5.7.8 on a wrong password; on
  *     587 AUTH only after STARTTLS (530 5.7.0), RFC 6409, RFC 8314.
  *   End of DATA: a Received: field is prepended (RFC 5321 4.4, with
@@ -98,6 +99,12 @@ struct sim_mta_config {
     const char *hostname;            /* "mail.example.com": greeting, EHLO, Received:, DSNs */
     const char *const *domains;      /* local domains ("example.com"), delivered into store */
     size_t ndomains;                 /* 0..SIM_MTA_DOMAINS_MAX */
+    const char *const *backup_domains; /* domains it is a backup MX for (a higher
+                                        preference number than the primary's): it
+                                        takes their mail on port 25 and relays it on
+                                        to a better MX, holding it in the queue while
+                                        none answers (RFC 5321 5.1) */
+    size_t nbackup;                  /* 0..SIM_MTA_DOMAINS_MAX */
     struct sim_store *store;         /* borrowed; holds the accounts of the local domains */
     const char *resolver_ip;         /* the recursive resolver asked for MX records */
     bool listen_smtp;                /* port 25: relay/MX, no AUTH needed for local mail */
@@ -128,6 +135,9 @@ struct sim_mta *sim_mta_new(struct sim_engine *engine, struct sim_net *net, stru
 /* Frees the MTA, its queue and sessions, without calling any callback; see
  * "Ownership" above. NULL is allowed. */
 void sim_mta_free(struct sim_mta *m);
+
+/* Whether the MTA is a backup MX for domain (one of cfg->backup_domains). */
+bool sim_mta_is_backup(const struct sim_mta *m, const char *domain);
 
 /* Whether domain (any case, with or without a final dot) is one of ours. */
 bool sim_mta_is_local(const struct sim_mta *m, const char *domain);

@@ -47,6 +47,7 @@ static struct {
     bool greylist_org1;
     size_t full_quota; /* full@example.org's quota, 0: 100 octets */
     sim_time max_age;  /* for every MTA, 0: the default */
+    bool org2_backup;  /* mx2.example.org is only a backup MX: no store of its own */
 } opt;
 
 static void must(int err, const char *what)
@@ -121,7 +122,17 @@ static void world(uint64_t seed)
     mta_com = add_mta(mail_com, "mail.example.com", "example.com", store_com, true, false);
     mta_org1 = add_mta(mx1_org, "mx1.example.org", "example.org", store_org1, false,
                        opt.greylist_org1);
-    mta_org2 = add_mta(mx2_org, "mx2.example.org", "example.org", store_org2, false, false);
+    if (opt.org2_backup) {
+        const char *backup[1] = {"example.org"};
+        struct sim_mta_config cfg = {
+            .hostname = "mx2.example.org", .backup_domains = backup, .nbackup = 1,
+            .resolver_ip = "192.0.2.53", .listen_smtp = true, .epoch = EPOCH,
+        };
+        mta_org2 = sim_mta_new(&engine, net, dns, mx2_org, &cfg);
+        assert_non_null(mta_org2);
+    } else {
+        mta_org2 = add_mta(mx2_org, "mx2.example.org", "example.org", store_org2, false, false);
+    }
     mta_branch = add_mta(branch, "branch.example.org", "branch.example.org", store_branch, false,
                          false);
 }
@@ -687,6 +698,44 @@ static void test_mx_failover(void **state)
     teardown_world();
 }
 
+/* mx2 is only a backup MX: with MX 10 down it takes the message, finds
+ * itself next in the MX list and holds it (RFC 5321 5.1), then relays it to
+ * MX 10 at a retry once MX 10 is back. A stranger's mail for another domain
+ * is still refused there. */
+static void backup_up_again(struct sim_engine *e, void *ctx, uint64_t arg)
+{
+    (void)e;
+    (void)arg;
+    sim_host_set_up(ctx, true);
+}
+
+static void test_backup_mx_holds_and_relays(void **state)
+{
+    (void)state;
+    opt.org2_backup = true;
+    world(1);
+    sim_host_set_up(mx1_org, false);
+    sim_after(&engine, SIM_SEC(60), backup_up_again, mx1_org, 0);
+    assert_true(sim_mta_is_backup(mta_org2, "EXAMPLE.org."));
+    assert_false(sim_mta_is_backup(mta_org2, "example.com"));
+    assert_false(sim_mta_is_local(mta_org2, "example.org"));
+    struct mua u;
+    mua_start(&u, 587, "alice-pw", "friend@example.org", NULL);
+    sim_engine_run(&engine, SIM_SEC(600));
+    assert_int_equal(u.res.outcome, SMTP_CLIENT_DELIVERED);
+    /* the backup took it with 250 over port 25 */
+    assert_non_null(strstr(queue_story("mail-com"), "relay=mx2.example.org[198.51.100.26]:25, status=sent"));
+    const char *held = queue_story("mx2-org");
+    assert_non_null(strstr(held, "we are a backup MX for example.org: holding it until a better MX answers"));
+    assert_non_null(strstr(held, "relay=mx1.example.org[198.51.100.25]:25, status=sent"));
+    assert_int_equal(sim_store_count(store_org1, "friend@example.org", "INBOX"), 1);
+    assert_int_equal(sim_store_count(store_org2, "friend@example.org", "INBOX"), 0);
+    assert_conserved(mta_org2);
+    mua_free(&u);
+    teardown_world();
+    opt.org2_backup = false;
+}
+
 /* No MX at branch.example.org: its A record is the implicit MX (RFC 5321 5.1). */
 static void test_address_fallback(void **state)
 {
@@ -1170,6 +1219,7 @@ int main(void)
         cmocka_unit_test(test_received_with_esmtp),
         cmocka_unit_test(test_port_25_blocked),
         cmocka_unit_test(test_mx_failover),
+        cmocka_unit_test(test_backup_mx_holds_and_relays),
         cmocka_unit_test(test_address_fallback),
         cmocka_unit_test(test_dsn_unknown_remote),
         cmocka_unit_test(test_greylisting),
