@@ -27,6 +27,7 @@ const char *const sim_scn_action_names[SIM_SCN_ACTION_COUNT] = {
     "server_up",   "block_port", "unblock_port", "mailbox_full",
 };
 const char *const sim_scn_proto_names[SIM_SCN_PROTO_COUNT] = {"imap", "pop3"};
+const char *const sim_scn_question_kind_names[SIM_SCN_Q_KIND_COUNT] = {"choice", "predict"};
 
 /* ---- problems ------------------------------------------------------------ */
 
@@ -1081,7 +1082,8 @@ static void parse_dns(struct ctx *x, const cJSON *dns)
 static void parse_servers(struct ctx *x, const cJSON *list)
 {
     static const char *const fields[] = {"host", "domains", "listeners", "greylisting",
-                                         "greylist_delay", "retry", "max_size", "comment", NULL};
+                                         "greylist_delay", "retry", "max_size", "backup_for",
+                                         "comment", NULL};
     static const char *const rfields[] = {"first", "max_interval", "max_age", "comment", NULL};
     struct sim_scenario *s = x->s;
     char path[SIM_SCN_PATH_MAX], p[SIM_SCN_PATH_MAX], ep[SIM_SCN_PATH_MAX], list_text[256];
@@ -1124,6 +1126,33 @@ static void parse_servers(struct ctx *x, const cJSON *list)
                     dup = true;
                 }
             if (!dup) srv.domains[srv.ndomains++] = d->valuestring;
+        }
+        /* A backup MX (RFC 5321 5.1) takes other servers' domains on port 25. */
+        const cJSON *bk = get_list(x, m, path, "backup_for", false, 0, SIM_SCN_DOMAINS_MAX);
+        field_path(p, path, "backup_for");
+        j = 0;
+        for (const cJSON *d = bk ? bk->child : NULL; d; d = d->next, j++) {
+            index_path(ep, p, j);
+            if (!cJSON_IsString(d) || !*d->valuestring || !valid_dns_name(d->valuestring)) {
+                if (cJSON_IsString(d))
+                    problem(x, d, ep, "not a domain name: \"%s\"", d->valuestring);
+                else
+                    problem(x, d, ep, "expected a domain name in a string, got %s", type_of(d));
+                continue;
+            }
+            bool bad = false;
+            for (size_t q = 0; q < srv.ndomains && !bad; q++)
+                if (name_eq(srv.domains[q], d->valuestring)) {
+                    problem(x, d, ep, "%s is one of this server's own domains: a backup MX "
+                                      "holds mail for another server's domain", d->valuestring);
+                    bad = true;
+                }
+            for (size_t q = 0; q < srv.nbackup && !bad; q++)
+                if (name_eq(srv.backup_for[q], d->valuestring)) {
+                    problem(x, d, ep, "listed twice");
+                    bad = true;
+                }
+            if (!bad) srv.backup_for[srv.nbackup++] = d->valuestring;
         }
         const cJSON *ls = get_list(x, m, path, "listeners", true, 1, SIM_SCN_LISTENER_COUNT);
         field_path(p, path, "listeners");
@@ -1314,7 +1343,7 @@ static void parse_programs(struct ctx *x, const cJSON *list)
 {
     static const char *const fields[] = {"host", "account", "server", "port", "display_name",
                                          "sent_copy", "skip_starttls", "wrong_password",
-                                         "comment", NULL};
+                                         "auth_before_starttls", "use_helo", "comment", NULL};
     struct sim_scenario *s = x->s;
     char path[SIM_SCN_PATH_MAX], p[SIM_SCN_PATH_MAX];
     size_t i = 0;
@@ -1352,6 +1381,8 @@ static void parse_programs(struct ctx *x, const cJSON *list)
         get_string(x, m, path, "display_name", false, SIM_SCN_TEXT_MAX, &prog.display_name);
         get_bool(x, m, path, "skip_starttls", &prog.skip_starttls);
         get_bool(x, m, path, "wrong_password", &prog.wrong_password);
+        get_bool(x, m, path, "auth_before_starttls", &prog.auth_before_starttls);
+        get_bool(x, m, path, "use_helo", &prog.use_helo);
         const cJSON *cv = cJSON_GetObjectItemCaseSensitive(m, "sent_copy");
         bool copy = true;
         get_bool(x, m, path, "sent_copy", &copy);
@@ -1382,7 +1413,7 @@ static void parse_programs(struct ctx *x, const cJSON *list)
 /* Fields each action takes, besides at, action and comment. */
 static const char *const action_fields[SIM_SCN_ACTION_COUNT][6] = {
     [SIM_SCN_NARRATE] = {"text", NULL},
-    [SIM_SCN_SEND] = {"from", "to", "subject", "body", NULL},
+    [SIM_SCN_SEND] = {"from", "to", "bcc", "subject", "body", NULL},
     [SIM_SCN_CHECK] = {"device", NULL},
     [SIM_SCN_READ] = {"device", "subject", "index", "folder", NULL},
     [SIM_SCN_FLAG] = {"device", "subject", "index", "folder", NULL},
@@ -1456,20 +1487,36 @@ static bool parse_action(struct ctx *x, const cJSON *a, const char *path,
         }
         const cJSON *to = get_list(x, a, path, "to", true, 1, SIM_SCN_RCPTS_MAX);
         ok &= to != NULL;
-        field_path(p, path, "to");
-        size_t j = 0;
-        for (const cJSON *t = to ? to->child : NULL; t; t = t->next, j++) {
-            index_path(ep, p, j);
-            if (!cJSON_IsString(t) || !valid_address(t->valuestring)) {
-                if (cJSON_IsString(t))
-                    problem(x, t, ep, "expected a mail address like \"friend@example.org\", got \"%s\"",
-                            t->valuestring);
+        /* Bcc: envelope recipients the header does not show (RFC 5322 3.6.3). */
+        const cJSON *bcc = get_list(x, a, path, "bcc", false, 0, SIM_SCN_RCPTS_MAX);
+        for (int list = 0; list < 2; list++) {
+            const cJSON *l = list ? bcc : to;
+            field_path(p, path, list ? "bcc" : "to");
+            size_t j = 0;
+            for (const cJSON *t = l ? l->child : NULL; t; t = t->next, j++) {
+                index_path(ep, p, j);
+                if (!cJSON_IsString(t) || !valid_address(t->valuestring)) {
+                    if (cJSON_IsString(t))
+                        problem(x, t, ep,
+                                "expected a mail address like \"friend@example.org\", got \"%s\"",
+                                t->valuestring);
+                    else
+                        problem(x, t, ep, "expected a mail address in a string, got %s",
+                                type_of(t));
+                    ok = false;
+                    continue;
+                }
+                if (act->nto + act->nbcc >= SIM_SCN_RCPTS_MAX) {
+                    problem(x, t, ep, "too many recipients: to and bcc hold at most %d together",
+                            SIM_SCN_RCPTS_MAX);
+                    ok = false;
+                    break;
+                }
+                if (list)
+                    act->bcc[act->nbcc++] = t->valuestring;
                 else
-                    problem(x, t, ep, "expected a mail address in a string, got %s", type_of(t));
-                ok = false;
-                continue;
+                    act->to[act->nto++] = t->valuestring;
             }
-            act->to[act->nto++] = t->valuestring;
         }
         act->subject = act->body = "";
         ok &= get_string(x, a, path, "subject", false, SIM_SCN_TEXT_MAX, &act->subject);
@@ -1571,10 +1618,130 @@ static void parse_timeline(struct ctx *x, const cJSON *list)
 
 /* ---- loading ------------------------------------------------------------------- */
 
+/* ---- the quiz ------------------------------------------------------------- */
+
+/* Where node is in the text (0, 0 when not known). */
+static void node_pos(struct ctx *x, const cJSON *node, unsigned *line, unsigned *col)
+{
+    *line = *col = 0;
+    for (size_t i = 0; node && i < x->sc->npos; i++)
+        if (x->sc->pos[i].node == node) {
+            line_col(x->sc->t, x->sc->pos[i].off, line, col);
+            return;
+        }
+}
+
+/* A list of 1..max non-empty strings into out[]; returns how many, or 0 with
+ * a problem. */
+static size_t get_strings(struct ctx *x, const cJSON *obj, const char *path, const char *key,
+                          size_t min, size_t max, const char **out)
+{
+    char p[SIM_SCN_PATH_MAX], ep[SIM_SCN_PATH_MAX];
+    const cJSON *l = get_list(x, obj, path, key, true, min, max);
+    if (!l) return 0;
+    field_path(p, path, key);
+    size_t n = 0, j = 0;
+    bool ok = true;
+    for (const cJSON *v = l->child; v; v = v->next, j++) {
+        index_path(ep, p, j);
+        if (!cJSON_IsString(v) || !*v->valuestring) {
+            problem(x, v, ep, "expected a non-empty string, got %s",
+                    cJSON_IsString(v) ? "\"\"" : type_of(v));
+            ok = false;
+            continue;
+        }
+        if (strlen(v->valuestring) > SIM_SCN_BODY_MAX) {
+            problem(x, v, ep, "too long: at most %d characters", SIM_SCN_BODY_MAX);
+            ok = false;
+            continue;
+        }
+        out[n++] = v->valuestring;
+    }
+    return ok ? n : 0;
+}
+
+static void parse_question(struct ctx *x, const cJSON *q, const char *path)
+{
+    static const char *const fields[] = {"kind", "question", "options", "answer", "explanation",
+                                         "explanations", "after", "from", "occurrence",
+                                         "comment", NULL};
+    struct sim_scenario *s = x->s;
+    char p[SIM_SCN_PATH_MAX];
+    check_fields(x, q, path, fields, "a question");
+    struct sim_scn_question qu = {.occurrence = 1};
+    node_pos(x, q, &qu.line, &qu.col);
+    int kind = -1;
+    bool ok = get_enum(x, q, path, "kind", true, sim_scn_question_kind_names,
+                       SIM_SCN_Q_KIND_COUNT, &kind);
+    if (ok) qu.kind = (enum sim_scn_question_kind)kind;
+    ok &= get_string(x, q, path, "question", true, SIM_SCN_BODY_MAX, &qu.text);
+    qu.noptions = get_strings(x, q, path, "options", 2, SIM_SCN_OPTIONS_MAX, qu.options);
+    ok &= qu.noptions > 0;
+    double d;
+    const cJSON *av = cJSON_GetObjectItemCaseSensitive(q, "answer");
+    if (qu.noptions && get_number(x, q, path, "answer", true, true, 1, (double)qu.noptions, &d))
+        qu.answer = (size_t)d - 1;
+    else if (qu.noptions || !av)
+        ok = false;
+    node_pos(x, av, &qu.answer_line, &qu.answer_col);
+    ok &= get_string(x, q, path, "explanation", false, SIM_SCN_BODY_MAX, &qu.explanation);
+    if (cJSON_GetObjectItemCaseSensitive(q, "explanations")) {
+        const char *ex[SIM_SCN_OPTIONS_MAX] = {0};
+        size_t n = get_strings(x, q, path, "explanations", 1, SIM_SCN_OPTIONS_MAX, ex);
+        if (n && n != qu.noptions && qu.noptions) {
+            problem(x, cJSON_GetObjectItemCaseSensitive(q, "explanations"),
+                    field_path(p, path, "explanations"),
+                    "expected one explanation per option: %zu options, %zu explanations",
+                    qu.noptions, n);
+            ok = false;
+        } else if (n) {
+            memcpy(qu.explanations, ex, sizeof ex);
+        } else {
+            ok = false;
+        }
+    } else if (!qu.explanation) {
+        problem(x, q, path, "missing field \"explanation\" (one for every answer) or "
+                            "\"explanations\" (one per option): every answer is explained");
+        ok = false;
+    }
+    if (ok && qu.kind == SIM_SCN_Q_PREDICT) {
+        ok &= get_string(x, q, path, "after", true, SIM_SCN_TEXT_MAX, &qu.after);
+        if (cJSON_GetObjectItemCaseSensitive(q, "from")) {
+            ok &= ref_host(x, q, path, "from", true, ~0u, &qu.after_host);
+            qu.has_after_host = ok;
+        }
+        if (get_number(x, q, path, "occurrence", false, true, 1, 1000, &d) &&
+            cJSON_GetObjectItemCaseSensitive(q, "occurrence"))
+            qu.occurrence = (unsigned)d;
+    } else if (ok) {
+        static const char *const only[] = {"after", "from", "occurrence"};
+        for (size_t k = 0; k < 3; k++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(q, only[k]);
+            if (v) {
+                problem(x, v, field_path(p, path, only[k]),
+                        "only a \"predict\" question has a pause point");
+                ok = false;
+            }
+        }
+    }
+    if (ok) s->questions[s->nquestions++] = qu;
+}
+
+static void parse_quiz(struct ctx *x, const cJSON *list)
+{
+    char path[SIM_SCN_PATH_MAX];
+    size_t i = 0;
+    for (const cJSON *q = list->child; q; q = q->next, i++) {
+        index_path(path, "quiz", i);
+        if (want_object(x, q, path)) parse_question(x, q, path);
+    }
+}
+
 static void check_root(struct ctx *x, const cJSON *root)
 {
     static const char *const fields[] = {"meta", "hosts", "dns", "mail_servers", "accounts",
-                                         "devices", "mail_programs", "timeline", "comment", NULL};
+                                         "devices", "mail_programs", "timeline", "quiz",
+                                         "comment", NULL};
     if (!cJSON_IsObject(root)) {
         problem(x, root, "", "a scenario is one JSON object { ... }, got %s", type_of(root));
         return;
@@ -1600,6 +1767,7 @@ static void check_root(struct ctx *x, const cJSON *root)
         parse_programs(x, l);
     if ((l = get_list(x, root, "", "timeline", false, 0, SIM_SCN_ACTIONS_MAX)))
         parse_timeline(x, l);
+    if ((l = get_list(x, root, "", "quiz", false, 0, SIM_SCN_QUESTIONS_MAX))) parse_quiz(x, l);
 }
 
 static void diags_reset(struct sim_scn_diags *dg, const char *name)

@@ -163,6 +163,8 @@ struct sim_scn_mail_server {
     sim_time    retry_max_interval; /* the doubling waits stop growing here; 0: default */
     sim_time    max_age;            /* bounce what is still queued after this; 0: default */
     size_t      max_size;   /* SIZE (RFC 1870); 0: the MTA's default */
+    size_t      nbackup;
+    const char *backup_for[SIM_SCN_DOMAINS_MAX]; /* domains it is a backup MX for */
 };
 
 struct sim_scn_account {
@@ -192,6 +194,8 @@ struct sim_scn_program {
     bool        sent_copy;  /* APPEND a copy to Sent by IMAP */
     bool        skip_starttls;
     bool        wrong_password;
+    bool        auth_before_starttls; /* AUTH in the clear, never STARTTLS: 530 */
+    bool        use_helo;   /* the older greeting: no extensions, so no TLS or AUTH */
 };
 
 struct sim_scn_action {
@@ -201,6 +205,8 @@ struct sim_scn_action {
     size_t      program;    /* send: the mail program whose account is "from" */
     size_t      nto;
     const char *to[SIM_SCN_RCPTS_MAX]; /* send; save_draft uses to[0] when nto */
+    size_t      nbcc;       /* send: blind copies, envelope only; nto + nbcc <= RCPTS_MAX */
+    const char *bcc[SIM_SCN_RCPTS_MAX];
     const char *subject;    /* send, save_draft */
     const char *body;       /* send, save_draft */
     size_t      device;     /* check ... save_draft */
@@ -212,6 +218,36 @@ struct sim_scn_action {
     unsigned    port;       /* block_port, unblock_port */
     bool        outbound;   /* block_port, unblock_port */
     size_t      account;    /* mailbox_full */
+};
+
+/* ---- the quiz: questions a lesson ends with ----------------------------- */
+
+#define SIM_SCN_QUESTIONS_MAX 16 /* a lesson asks 3 to 6; room for a teacher's own */
+#define SIM_SCN_OPTIONS_MAX 6    /* answers to choose from: A to F */
+
+/* "choice": a multiple-choice question; "predict": asked while the run is
+ * paused at a client's line, about the server's next reply. */
+enum sim_scn_question_kind { SIM_SCN_Q_CHOICE, SIM_SCN_Q_PREDICT, SIM_SCN_Q_KIND_COUNT };
+extern const char *const sim_scn_question_kind_names[SIM_SCN_Q_KIND_COUNT];
+
+struct sim_scn_question {
+    enum sim_scn_question_kind kind;
+    const char *text;          /* the question */
+    size_t      noptions;      /* 2..SIM_SCN_OPTIONS_MAX */
+    const char *options[SIM_SCN_OPTIONS_MAX];
+    size_t      answer;        /* 0-based; the file counts from 1 */
+    const char *explanation;   /* one for every answer, or NULL */
+    const char *explanations[SIM_SCN_OPTIONS_MAX]; /* one per option, or all NULL */
+    /* predict: the pause point is the occurrence-th line a client sends whose
+     * text starts with after (and, when after_host is set, sent by that
+     * host); the answer is the server's next line on that connection, and an
+     * option is right when that line starts with it. */
+    const char *after;
+    bool        has_after_host;
+    size_t      after_host;    /* host index */
+    unsigned    occurrence;    /* from 1 */
+    unsigned    line, col;     /* where the question is in the file */
+    unsigned    answer_line, answer_col; /* where its "answer" is */
 };
 
 struct sim_scenario {
@@ -238,6 +274,8 @@ struct sim_scenario {
     struct sim_scn_program programs[SIM_SCN_PROGRAMS_MAX];
     size_t nactions;
     struct sim_scn_action actions[SIM_SCN_ACTIONS_MAX];
+    size_t nquestions;
+    struct sim_scn_question questions[SIM_SCN_QUESTIONS_MAX];
 
     void *json;             /* the cJSON tree the strings live in */
 };

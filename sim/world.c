@@ -141,6 +141,8 @@ static bool build_servers(struct sim_world *w, struct sim_scn_diags *dg)
                 .hostname = name,
                 .domains = m->domains,
                 .ndomains = m->ndomains,
+                .backup_domains = m->backup_for,
+                .nbackup = m->nbackup,
                 .store = ws->store,
                 .resolver_ip = s->has_resolver ? s->hosts[s->resolver].ip : NULL,
                 .listen_smtp = has(m, SIM_SCN_RELAY),
@@ -201,6 +203,8 @@ static bool build_clients(struct sim_world *w, struct sim_scn_diags *dg)
             .zone_min = s->zone_min,
             .skip_starttls = p->skip_starttls,
             .wrong_password = p->wrong_password,
+            .auth_before_starttls = p->auth_before_starttls,
+            .use_helo = p->use_helo,
         };
         w->muas[i] = sim_mua_new(&w->engine, w->net, w->hosts[p->host], &cfg);
         if (!w->muas[i]) {
@@ -285,7 +289,8 @@ static void run_action(struct sim_engine *e, void *ctx, uint64_t arg)
         return;
     case SIM_SCN_SEND: {
         const struct sim_scn_program *p = &s->programs[a->program];
-        r = sim_mua_send(w->muas[a->program], NULL, a->to, a->nto, a->subject, a->body,
+        r = sim_mua_send_bcc(w->muas[a->program], NULL, a->to, a->nto, a->bcc, a->nbcc,
+                             a->subject, a->body,
                          SIM_MUA_NOW);
         if (r < 0) {
             snprintf(text, sizeof text, "send: \"%s\" could not start", a->subject);

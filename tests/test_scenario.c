@@ -43,7 +43,7 @@ static const struct bad_case bad_cases[] = {
       "latency_ms, bandwidth_kbps, comment)"}},
     {"bad_unknown_top.json",
      {"4:3: host: unknown field for a scenario (expected one of meta, hosts, dns, "
-      "mail_servers, accounts, devices, mail_programs, timeline, comment)"}},
+      "mail_servers, accounts, devices, mail_programs, timeline, quiz, comment)"}},
     {"bad_role.json",
      {"6:38: hosts[2].role: expected one of computer, laptop, phone, webmail, mail-server, "
       "dns-resolver, dns-server, got \"router\""}},
@@ -228,6 +228,120 @@ static void test_parse_text(void **state)
     assert_int_equal(dg.n, 1);
     assert_string_equal(sim_scn_diag_format(&dg, 0, got, sizeof got),
                         "big: too large: a scenario file is at most 1048576 octets, this is 1048577");
+}
+
+/* ---- the quiz, backup MX, Bcc and the program options --------------------- */
+
+/* A small world; %s is what follows the timeline (",\n \"quiz\": [...]"). */
+#define QUIZ_WORLD \
+    "{\"meta\": {\"title\": \"q\"},\n" \
+    " \"hosts\": [{\"name\": \"pc\", \"ip\": \"192.0.2.10\", \"role\": \"computer\"},\n" \
+    "  {\"name\": \"mx1\", \"ip\": \"192.0.2.25\", \"role\": \"mail-server\"},\n" \
+    "  {\"name\": \"mx2\", \"ip\": \"192.0.2.26\", \"role\": \"mail-server\"},\n" \
+    "  {\"name\": \"res\", \"ip\": \"192.0.2.53\", \"role\": \"dns-resolver\"}],\n" \
+    " \"dns\": {\"resolver\": \"res\"},\n" \
+    " \"mail_servers\": [{\"host\": \"mx1\", \"domains\": [\"example.org\"], \"listeners\": [\"relay\", \"submission\"]},\n" \
+    "  {\"host\": \"mx2\", \"domains\": [\"example.net\"], \"listeners\": [\"relay\"], \"backup_for\": [\"example.org\"]}],\n" \
+    " \"accounts\": [{\"address\": \"a@example.org\", \"password\": \"p\", \"server\": \"mx1\"}],\n" \
+    " \"mail_programs\": [{\"host\": \"pc\", \"account\": \"a@example.org\", \"sent_copy\": false,\n" \
+    "   \"auth_before_starttls\": true, \"use_helo\": false}],\n" \
+    " \"timeline\": [{\"at\": 1, \"action\": \"send\", \"from\": \"a@example.org\", \"to\": [\"b@example.org\"],\n" \
+    "   \"bcc\": [\"c@example.org\", \"d@example.org\"]}]%s}"
+
+static void test_quiz_and_options(void **state)
+{
+    (void)state;
+    static struct sim_scn_diags dg;
+    static char text[8192];
+    snprintf(text, sizeof text, QUIZ_WORLD,
+             ",\n \"quiz\": [\n"
+             "  {\"kind\": \"choice\", \"question\": \"Which port?\", \"options\": [\"25\", \"587\", \"993\"],\n"
+             "   \"answer\": 2, \"explanation\": \"Submission is 587.\"},\n"
+             "  {\"kind\": \"predict\", \"question\": \"Next reply?\", \"after\": \"AUTH PLAIN\", \"from\": \"pc\",\n"
+             "   \"occurrence\": 1, \"options\": [\"235\", \"530\"], \"answer\": 2,\n"
+             "   \"explanations\": [\"Not before TLS.\", \"Right: STARTTLS first.\"]}]\n");
+    struct sim_scenario *sc = sim_scenario_parse(text, strlen(text), "q", &dg);
+    if (!sc) sim_scn_diags_print(stderr, &dg);
+    assert_non_null(sc);
+    assert_int_equal(sc->servers[1].nbackup, 1);
+    assert_string_equal(sc->servers[1].backup_for[0], "example.org");
+    assert_true(sc->programs[0].auth_before_starttls);
+    assert_false(sc->programs[0].use_helo);
+    assert_int_equal(sc->actions[0].nto, 1);
+    assert_int_equal(sc->actions[0].nbcc, 2);
+    assert_string_equal(sc->actions[0].bcc[1], "d@example.org");
+    assert_int_equal(sc->nquestions, 2);
+    const struct sim_scn_question *q = &sc->questions[0];
+    assert_int_equal(q->kind, SIM_SCN_Q_CHOICE);
+    assert_string_equal(q->text, "Which port?");
+    assert_int_equal(q->noptions, 3);
+    assert_int_equal(q->answer, 1);
+    assert_string_equal(q->explanation, "Submission is 587.");
+    assert_null(q->explanations[0]);
+    assert_int_equal(q->line, 15);
+    assert_int_equal(q->col, 3);
+    q = &sc->questions[1];
+    assert_int_equal(q->kind, SIM_SCN_Q_PREDICT);
+    assert_string_equal(q->after, "AUTH PLAIN");
+    assert_true(q->has_after_host);
+    assert_int_equal(q->after_host, 0);
+    assert_int_equal(q->occurrence, 1);
+    assert_int_equal(q->answer, 1);
+    assert_null(q->explanation);
+    assert_string_equal(q->explanations[1], "Right: STARTTLS first.");
+    assert_int_equal(q->answer_line, 18);
+    sim_scenario_free(sc);
+
+    static const struct {
+        const char *quiz;
+        const char *want;
+    } bad[] = {
+        {",\"quiz\": [{\"kind\": \"essay\", \"question\": \"q\", \"options\": [\"a\", \"b\"], "
+         "\"answer\": 1, \"explanation\": \"e\"}]",
+         "q:13:58: quiz[0].kind: expected one of choice, predict, got \"essay\""},
+        {",\"quiz\": [{\"kind\": \"choice\", \"question\": \"q\", \"options\": [\"a\", \"b\"], "
+         "\"answer\": 3, \"explanation\": \"e\"}]",
+         "q:13:116: quiz[0].answer: expected a number from 1 to 2, got 3"},
+        {",\"quiz\": [{\"kind\": \"choice\", \"question\": \"q\", \"options\": [\"a\"], "
+         "\"answer\": 1, \"explanation\": \"e\"}]",
+         "q:13:93: quiz[0].options: expected at least 2 entries, got 1"},
+        {",\"quiz\": [{\"kind\": \"choice\", \"question\": \"q\", \"options\": [\"a\", \"b\"], "
+         "\"answer\": 1}]",
+         "q:13:57: quiz[0]: missing field \"explanation\" (one for every answer) or "
+         "\"explanations\" (one per option): every answer is explained"},
+        {",\"quiz\": [{\"kind\": \"choice\", \"question\": \"q\", \"options\": [\"a\", \"b\"], "
+         "\"answer\": 1, \"explanations\": [\"x\"]}]",
+         "q:13:129: quiz[0].explanations: expected one explanation per option: 2 options, "
+         "1 explanations"},
+        {",\"quiz\": [{\"kind\": \"choice\", \"question\": \"q\", \"options\": [\"a\", \"b\"], "
+         "\"answer\": 1, \"explanation\": \"e\", \"after\": \"DATA\"}]",
+         "q:13:149: quiz[0].after: only a \"predict\" question has a pause point"},
+        {",\"quiz\": [{\"kind\": \"predict\", \"question\": \"q\", \"options\": [\"a\", \"b\"], "
+         "\"answer\": 1, \"explanation\": \"e\"}]",
+         "q:13:57: quiz[0]: missing required field \"after\""},
+        {",\"quiz\": [{\"kind\": \"predict\", \"question\": \"q\", \"options\": [\"a\", \"b\"], "
+         "\"answer\": 1, \"explanation\": \"e\", \"after\": \"DATA\", \"from\": \"tablet\"}]",
+         "q:13:167: quiz[0].from: no host named \"tablet\" in hosts"},
+    };
+    char got[512];
+    for (size_t c = 0; c < ARRAY_LEN(bad); c++) {
+        snprintf(text, sizeof text, QUIZ_WORLD, bad[c].quiz);
+        assert_null(sim_scenario_parse(text, strlen(text), "q", &dg));
+        if (dg.n != 1 || strcmp(sim_scn_diag_format(&dg, 0, got, sizeof got), bad[c].want) != 0) {
+            sim_scn_diags_print(stderr, &dg);
+            fail_msg("case %zu: want %s", c, bad[c].want);
+        }
+    }
+    /* a backup MX for its own domain */
+    snprintf(text, sizeof text, QUIZ_WORLD, "");
+    char *own = strstr(text, "\"backup_for\": [\"example.org\"]");
+    assert_non_null(own);
+    memcpy(own + 16, "example.net", 11);
+    assert_null(sim_scenario_parse(text, strlen(text), "q", &dg));
+    assert_int_equal(dg.n, 1);
+    assert_string_equal(sim_scn_diag_format(&dg, 0, got, sizeof got),
+                        "q:8:86: mail_servers[1].backup_for[0]: example.net is one of this "
+                        "server's own domains: a backup MX holds mail for another server's domain");
 }
 
 /* More problems than SIM_SCN_DIAGS_MAX: the rest are counted. */
@@ -451,6 +565,7 @@ int main(void)
         cmocka_unit_test(test_many_problems),
         cmocka_unit_test(test_too_many_fields),
         cmocka_unit_test(test_good_round_trip),
+        cmocka_unit_test(test_quiz_and_options),
         cmocka_unit_test(test_default_lesson_loads),
     };
     return cmocka_run_group_tests_name("scenario", tests, NULL, NULL);
