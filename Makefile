@@ -73,6 +73,13 @@ SIM_SRC := \
 RENDER_SRC := \
 	render/transcript.c \
 	render/run.c \
+	render/ui_lesson.c \
+	render/ui_state.c \
+	render/ui_layout.c \
+	render/ui_text.c \
+	render/ui_draw.c \
+	render/ui_snapshot.c \
+	render/ui_window.c \
 	render/main.c \
 
 # tests/: one cmocka program per module, tests/NAME.c -> $(BUILD)/test/NAME,
@@ -96,6 +103,9 @@ TESTS := \
 	test_world \
 	test_sim_mua \
 	test_transcript \
+	test_ui_state \
+	test_ui_layout \
+	test_ui_render \
 	test_dns \
 	test_dns_mx \
 	test_base64 \
@@ -128,6 +138,9 @@ TEST_test_smtp_client := protocols/common.c protocols/linebuf.c protocols/base64
 TEST_test_smtp_dialogue := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c protocols/smtp_server.c protocols/smtp_client.c
 TEST_test_sim_engine := sim/engine.c sim/eventq.c sim/rng.c sim/trace.c
 TEST_test_transcript := render/transcript.c sim/trace.c
+TEST_test_ui_state := $(PROTOCOL_SRC) $(SIM_SRC) render/transcript.c render/run.c render/ui_lesson.c render/ui_state.c render/ui_layout.c
+TEST_test_ui_layout := $(PROTOCOL_SRC) $(SIM_SRC) render/transcript.c render/run.c render/ui_lesson.c render/ui_state.c render/ui_layout.c
+TEST_test_ui_render := $(PROTOCOL_SRC) $(SIM_SRC) render/transcript.c render/run.c render/ui_lesson.c render/ui_state.c render/ui_layout.c render/ui_text.c render/ui_draw.c render/ui_snapshot.c render/ui_window.c
 TEST_test_sim_net := sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c
 TEST_test_sim_dns := protocols/common.c protocols/dns.c protocols/dns_mx.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/dns_service.c
 TEST_test_sim_store := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/md5.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/pop3.c protocols/pop3_server.c protocols/imap_explain.c protocols/pop3_explain.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/store.c
@@ -163,7 +176,7 @@ TEST_BIN     := $(TESTS:%=$(TEST_DIR)/%)
 pkg_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pkg_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 
-.PHONY: all deps run test clang-check clean
+.PHONY: all deps run test clang-check clean bench
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -182,8 +195,9 @@ deps:
 
 # Until the window exists, `make run` plays the default story as a transcript:
 # what a teacher wants to see first (mailsim run LESSON for another lesson).
+# Opens the window; without a display mailsim says so and plays the transcript.
 run: all
-	./$(BUILD)/mailsim run
+	./$(BUILD)/mailsim
 
 $(BUILD)/mailsim: $(LIB_OBJ) $(RENDER_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_SIM) $(PKGS_RENDER)) -lm
@@ -205,13 +219,22 @@ $(ASAN_DIR)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SANITIZE) $(CPPFLAGS) $(call pkg_cflags,$(PKGS_SIM)) -MMD -MP -c -o $@ $<
 
+$(ASAN_DIR)/render/%.o: render/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SANITIZE) $(CPPFLAGS) $(call pkg_cflags,$(PKGS_SIM) $(PKGS_RENDER)) -MMD -MP -c -o $@ $<
+
 asan_obj = $(patsubst %.c,$(ASAN_DIR)/%.o,$(1))
+
+# Tests that draw with SDL2, SDL2_ttf and SDL2_image also build and link
+# with PKGS_RENDER.
+TEST_RENDER_TESTS := test_ui_render
+test_pkgs = $(PKGS_SIM) cmocka $(if $(filter $(1),$(TEST_RENDER_TESTS)),$(PKGS_RENDER))
 
 .SECONDEXPANSION:
 $(TEST_DIR)/%: tests/%.c $$(call asan_obj,$$(TEST_$$*)) tests/testkit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) -O1 -g $(SANITIZE) $(CPPFLAGS) $(call pkg_cflags,$(PKGS_SIM) cmocka) \
-		-o $@ $< $(call asan_obj,$(TEST_$*)) $(call pkg_libs,$(PKGS_SIM) cmocka) -lm
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SANITIZE) $(CPPFLAGS) $(call pkg_cflags,$(call test_pkgs,$*)) \
+		-o $@ $< $(call asan_obj,$(TEST_$*)) $(call pkg_libs,$(call test_pkgs,$*)) -lm
 
 # gcc builds the program and the tests; clang must compile every file warning-free too.
 clang-check:
@@ -224,6 +247,28 @@ clang-check:
 test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/mailsim clang-check $(TEST_BIN)
 	@tests/run_tests.sh $(TEST_BIN)
+
+# ---- benchmarks ---------------------------------------------------------------
+#   make bench   build and run each program tests/bench/NAME.c, optimised and
+#                without sanitizers, linked with the sources its BENCH_NAME
+#                line lists (and the render libraries)
+BENCHES := \
+	bench_frame \
+
+BENCH_bench_frame := $(LIB_SRC) $(filter-out render/main.c,$(RENDER_SRC))
+
+BENCH_DIR := $(BUILD)/bench
+BENCH_BIN := $(BENCHES:%=$(BENCH_DIR)/%)
+
+$(BENCH_DIR)/%: tests/bench/%.c $$(patsubst %.c,$(OBJ_DIR)/%.o,$$(BENCH_$$*))
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(CPPFLAGS) $(call pkg_cflags,$(PKGS_SIM) $(PKGS_RENDER)) \
+		-o $@ $< $(patsubst %.c,$(OBJ_DIR)/%.o,$(BENCH_$*)) \
+		$(call pkg_libs,$(PKGS_SIM) $(PKGS_RENDER)) -lm
+
+bench: deps
+	@$(MAKE) --no-print-directory $(BENCH_BIN)
+	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
 
 # ---- fuzzing (tests/fuzz/README.md) -----------------------------------------
 #   make fuzz [FUZZ_SECONDS=N]  run each libFuzzer target N seconds (default 20)

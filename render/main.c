@@ -5,6 +5,8 @@
 
 #include "protocols/common.h"
 #include "render/run.h"
+#include "render/ui_snapshot.h"
+#include "render/ui_window.h"
 
 #ifndef MAILSIM_VERSION
 #define MAILSIM_VERSION "unknown"
@@ -24,23 +26,40 @@ static int cmd_run(int argc, char **argv, const char *argv0)
     return ui_run_command(argc, argv, argv0, stdout, stderr);
 }
 
+static int cmd_view(int argc, char **argv, const char *argv0)
+{
+    return ui_view_command(argc, argv, argv0, stdout, stderr);
+}
+
+static int cmd_snapshot(int argc, char **argv, const char *argv0)
+{
+    return ui_snapshot_command(argc, argv, argv0, stdout, stderr);
+}
+
 static const struct command commands[] = {
     {"run", cmd_run, "run [LESSON] [--json]",
      "play a lesson (default: the default story) and print its transcript"},
+    {"view", cmd_view, "view [LESSON]",
+     "open the window on a lesson (what `mailsim` alone does); H lists the keys"},
+    {"snapshot", cmd_snapshot, "snapshot [LESSON] --step N --out FILE.png [--size WxH]",
+     "save what the window shows after step N as a PNG, without a display"},
 };
 
 static void print_usage(FILE *out)
 {
-    fputs("usage: mailsim [--help] [--version] COMMAND [ARGS]\n"
+    fputs("usage: mailsim [--help] [--version] [COMMAND [ARGS]]\n"
           "\n"
           "mailsim shows how one email travels: submitted by SMTP on port 587,\n"
           "relayed server to server on port 25 after an MX lookup, then fetched\n"
           "by IMAP (993) and POP3 (995). Every command and reply is real protocol.\n"
           "\n"
+          "With no command it opens the window on the default story; without a\n"
+          "display it says so and prints the story's transcript instead.\n"
+          "\n"
           "commands:\n",
           out);
     for (size_t i = 0; i < ARRAY_LEN(commands); i++)
-        fprintf(out, "  %-24s %s\n", commands[i].usage, commands[i].help);
+        fprintf(out, "  %s\n      %s\n", commands[i].usage, commands[i].help);
     fputs("\n"
           "LESSON is a lesson file, or a name found as NAME.json in $MAILSIM_LESSONS,\n"
           "in lessons/ beside the program or up to three folders above it, or in\n"
@@ -56,7 +75,8 @@ static void print_usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    if (argc < 2) return ui_window_run(NULL, argv[0], stdout, stderr);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         print_usage(stdout);
         return 0;
     }
