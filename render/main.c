@@ -41,7 +41,7 @@ static const struct command commands[] = {
      "play a lesson (default: the default story) and print its transcript"},
     {"view", cmd_view, "view [LESSON]",
      "open the window on a lesson (what `mailsim` alone does); H lists the keys"},
-    {"snapshot", cmd_snapshot, "snapshot [LESSON] --step N --out FILE.png [--size WxH]",
+    {"snapshot", cmd_snapshot, "snapshot [LESSON] --step N --out FILE.png [--size WxH] [--eavesdrop]",
      "save what the window shows after step N as a PNG, without a display"},
 };
 

@@ -140,6 +140,10 @@ static int S(const struct ui_layout *lo, double v)
 
 enum align { LEFT, CENTRE, RIGHT };
 
+/* Lines looked back through for the note a continuation line belongs to (a
+ * message body of a few hundred lines is common in lessons). */
+#define UI_CONTINUATION_MAX 2000
+
 /* Draws s with its top at y; x is its left, centre or right. Returns the
  * size drawn (w, h), {0,0} for an empty string. */
 static struct ui_tex text(struct ui_draw *d, enum ui_face f, int px, unsigned rgb, const char *s,
@@ -301,11 +305,12 @@ static void host_box(struct ui_draw *d, const struct ui_layout *lo, const struct
     }
 }
 
-/* A red barrier with white stripes under a host whose port is blocked. */
-static void barrier(struct ui_draw *d, const struct ui_layout *lo, const struct ui_block *b,
+/* A red barrier with white stripes under host's box, saying s: a blocked
+ * port, a cut link. slot stacks several. */
+static void barrier(struct ui_draw *d, const struct ui_layout *lo, int host, const char *s,
                     int slot)
 {
-    struct ui_rect hr = lo->host[b->host];
+    struct ui_rect hr = lo->host[host];
     int h = lo->px_small + S(lo, 10);
     struct ui_rect r = {hr.x, hr.y + hr.h + S(lo, 4) + slot * (h + S(lo, 3)), hr.w, h};
     fill(d, r, THEME_BLOCK);
@@ -316,8 +321,6 @@ static void barrier(struct ui_draw *d, const struct ui_layout *lo, const struct 
             (float)(x + sw + r.h), (float)r.y, THEME_BLOCK_STRIPE),
         tri(d, (float)x, (float)(r.y + r.h), (float)(x + sw + r.h), (float)r.y,
             (float)(x + r.h), (float)r.y, THEME_BLOCK_STRIPE);
-    char s[64];
-    snprintf(s, sizeof s, "port %u blocked %s", b->port, b->outbound ? "going out" : "coming in");
     struct ui_tex t = ui_text_get(d->text, UI_FACE_BOLD, lo->px_small, col(THEME_TEXT_ON_DARK),
                                   s, r.w - S(lo, 8), 0);
     struct ui_rect back = {r.x + (r.w - t.w) / 2 - S(lo, 4), r.y + S(lo, 3), t.w + S(lo, 8),
@@ -530,11 +533,28 @@ static void network(struct ui_draw *d, const struct ui_layout *lo, const struct 
     }
     for (size_t i = 0; i < lo->nhosts; i++) host_box(d, lo, st, (int)i, v->selected_host == (int)i);
     int slot[UI_HOSTS_MAX] = {0};
-    for (size_t i = 0; i < st->nblocks; i++)
-        if (st->blocks[i].host >= 0 && st->blocks[i].host < (int)lo->nhosts)
-            barrier(d, lo, &st->blocks[i], slot[st->blocks[i].host]++);
+    for (size_t i = 0; i < lo->nhosts; i++)
+        if (!st->link_up[i]) barrier(d, lo, (int)i, "link cut: nothing gets through", slot[i]++);
+    for (size_t i = 0; i < st->nblocks; i++) {
+        const struct ui_block *b = &st->blocks[i];
+        if (b->host < 0 || b->host >= (int)lo->nhosts) continue;
+        char s[64];
+        snprintf(s, sizeof s, "port %u blocked %s", b->port, b->outbound ? "going out" : "coming in");
+        barrier(d, lo, b->host, s, slot[b->host]++);
+    }
     for (size_t i = 0; i < st->nconns; i++) link_tag(d, lo, st, &st->conns[i]);
     packet(d, lo, st, v);
+    if (v->eavesdrop) {
+        const char *s = "EAVESDROPPER VIEW: what someone tapping the wire reads. Lines sent in "
+                        "the clear are readable; after TLS starts, only opaque bytes of the "
+                        "same size.";
+        struct ui_tex t = ui_text_get(d->text, UI_FACE_BOLD, lo->px_small, col(THEME_TEXT_ON_DARK),
+                                      s, 0, net.w - 2 * lo->pad);
+        struct ui_rect b = {net.x, net.y, net.w, t.h + 2 * S(lo, 6)};
+        fill(d, b, THEME_BLOCK);
+        text(d, UI_FACE_BOLD, lo->px_small, THEME_TEXT_ON_DARK, s, net.x + lo->pad, b.y + S(lo, 6),
+             LEFT, 0, net.w - 2 * lo->pad);
+    }
     clip(d, NULL);
 }
 
@@ -593,8 +613,8 @@ static void transcript(struct ui_draw *d, const struct ui_layout *lo, const stru
         if (st->focus_dns)
             snprintf(head, sizeof head, "DNS: questions and answers");
         else
-            snprintf(head, sizeof head, "%s: %s \xE2\x86\x92 %s :%u", proto_label[st->focus_proto],
-                     client, server, e->port);
+            snprintf(head, sizeof head, "%s :%u   %s \xE2\x86\x92 %s", proto_label[st->focus_proto],
+                     e->port, client, server);
     }
     struct ui_tex t = text(d, UI_FACE_BOLD, lo->px_body, ui_proto_colour(st->focus_proto), head, x,
                            y, LEFT, w, 0);
@@ -658,8 +678,24 @@ static void explain(struct ui_draw *d, const struct ui_layout *lo, const struct 
                            y, LEFT, w, 0);
     y += (t.h ? t.h : lo->px_body) + S(lo, 6);
     const char *note = e->note[0] ? e->note : "";
+    char more[1024];
     if (e->kind == SIM_TR_ACTION && strcmp(e->text, "narrate") == 0) note = "(read the narration above)";
-    if (!note[0] && e->kind == SIM_TR_LINE) note = "(part of the line above it: see there)";
+    if (!note[0] && e->kind == SIM_TR_LINE) {
+        /* A reply's later lines, a message's body: the note is on the
+         * first line of the run, sent the same way on the connection. */
+        note = "(part of the lines above it)";
+        size_t s = e->step, looked = 0;
+        while (s-- > 0 && looked++ < UI_CONTINUATION_MAX) {
+            const struct sim_trace_event *p = sim_trace_get(st->lesson->trace, s);
+            if (p->kind != SIM_TR_LINE || p->conn != e->conn) continue;
+            if (p->dir != e->dir) break;
+            if (p->note[0]) {
+                snprintf(more, sizeof more, "continued from \"%.60s\": %s", p->text, p->note);
+                note = more;
+                break;
+            }
+        }
+    }
     text(d, UI_FACE_SANS, lo->px_body, THEME_TEXT, note, x, y, LEFT, 0, w);
     clip(d, NULL);
 }
@@ -730,12 +766,16 @@ static void mail_card(struct ui_draw *d, const struct ui_layout *lo, const struc
             tx += fs + S(lo, 4);
         }
         char s[400];
-        snprintf(s, sizeof s, "%s%s \xE2\x80\x94 %s%s%s", (m->flags & SIM_FLAG_SEEN) ? "" : "",
-                 m->subject[0] ? m->subject : "(no subject)", m->from,
+        snprintf(s, sizeof s, "%s%s%s", m->subject[0] ? m->subject : "(no subject)",
                  ghost ? "  (removed)" : "", (!ghost && (m->flags & SIM_FLAG_DELETED)) ? "  (deleted)" : "");
         t = text(d, (m->flags & SIM_FLAG_SEEN) ? UI_FACE_SANS : UI_FACE_BOLD, lo->px_small,
                  deleted ? THEME_REMOVED : THEME_TEXT, s, tx, y, LEFT, r.x + r.w - S(lo, 8) - tx, 0);
         if (deleted) line(d, tx, y + lh / 2.0, tx + t.w, y + lh / 2.0, S(lo, 2), THEME_REMOVED);
+        y += lh;
+        if (changed) fill(d, (struct ui_rect){r.x + 2, y, r.w - 4, lh}, THEME_CURRENT);
+        snprintf(s, sizeof s, "from %s%s", m->from,
+                 (m->flags & SIM_FLAG_SEEN) ? ", read" : ", not read yet");
+        text(d, UI_FACE_SANS, lo->px_small, THEME_TEXT_DIM, s, tx, y, LEFT, r.x + r.w - S(lo, 8) - tx, 0);
         y += lh;
         shown++;
     }

@@ -2,6 +2,7 @@
 #include "render/ui_layout.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 static int sc(const struct ui_layout *lo, double v)
 {
@@ -136,7 +137,7 @@ void ui_layout_compute(struct ui_layout *lo, const struct ui_lesson *l, int w, i
     lo->area[UI_AREA_TRANSCRIPT] = (struct ui_rect){w - side_w, mid_y, side_w, mid_h - expl_h};
     lo->area[UI_AREA_EXPLAIN] =
         (struct ui_rect){w - side_w, mid_y + mid_h - expl_h, side_w, expl_h};
-    lo->packet_max_w = lo->area[UI_AREA_NETWORK].w * 11 / 20;
+    lo->packet_max_w = lo->area[UI_AREA_NETWORK].w * 9 / 20;
 
     lo->nhosts = l->nhosts;
     place_hosts(lo, l);
@@ -204,21 +205,29 @@ static bool blocked_at(const struct ui_layout *lo, struct ui_rect r)
     return false;
 }
 
-/* How far up or down r must move to cover no box: the nearest such offset,
- * searched in small steps, up before down; 0 when none is clear. */
-static int clear_offset(const struct ui_layout *lo, struct ui_rect r)
+/* How far r must move to cover no box, kept inside the network: the
+ * cheapest clear place among moves up or down in small steps, each also
+ * slid sideways by a quarter, a half or three quarters of its width
+ * (sliding costs half as much as rising); {0, 0} when none is clear. */
+static void clear_offset(const struct ui_layout *lo, struct ui_rect r, int *dx, int *dy)
 {
     struct ui_rect net = lo->area[UI_AREA_NETWORK];
     int step = imax(lo->packet_h / 4, 1);
-    for (int k = 0; k * step <= net.h; k++) {
-        for (int sign = -1; sign <= 1; sign += 2) {
-            struct ui_rect t = r;
-            t.y += sign * k * step;
-            if (!blocked_at(lo, t)) return sign * k * step;
-            if (k == 0) break;
+    const int slides[] = {0, -1, 1, -2, 2, -3, 3};
+    int best = -1;
+    *dx = *dy = 0;
+    for (int k = -net.h / step; k <= net.h / step; k++) {
+        for (size_t i = 0; i < sizeof slides / sizeof slides[0]; i++) {
+            int mx = slides[i] * r.w / 4, my = k * step;
+            int cost = abs(my) + abs(mx) / 2;
+            if (best >= 0 && cost >= best) continue;
+            struct ui_rect t = keep_inside((struct ui_rect){r.x + mx, r.y + my, r.w, r.h}, net);
+            if (blocked_at(lo, t)) continue;
+            best = cost;
+            *dx = t.x - r.x;
+            *dy = t.y - r.y;
         }
     }
-    return 0;
 }
 
 static void along(const struct ui_layout *lo, int from, int to, double t, int *x, int *y)
@@ -250,12 +259,15 @@ struct ui_rect ui_layout_packet(const struct ui_layout *lo, int from, int to, do
     along(lo, from, to, packet_t(1), &sx, &sy);
     struct ui_rect settled = {sx - w / 2, sy - lo->packet_h / 2, w, lo->packet_h};
     settled = keep_inside(settled, net);
-    int dy = clear_offset(lo, settled);
+    int dx, dy;
+    clear_offset(lo, settled, &dx, &dy);
+    dx += settled.x - (sx - w / 2);
+    dy += settled.y - (sy - lo->packet_h / 2);
     int cx, cy;
     along(lo, from, to, packet_t(progress), &cx, &cy);
     if (anchor_x) *anchor_x = cx;
     if (anchor_y) *anchor_y = cy;
-    struct ui_rect r = {cx - w / 2, cy - lo->packet_h / 2 + dy, w, lo->packet_h};
+    struct ui_rect r = {cx - w / 2 + dx, cy - lo->packet_h / 2 + dy, w, lo->packet_h};
     return keep_inside(r, net);
 }
 
@@ -276,7 +288,10 @@ struct ui_rect ui_layout_link_tag(const struct ui_layout *lo, int a, int b, int 
      * clear of the boxes. */
     struct ui_rect r = {cx - tag_w / 2, cy + lo->packet_h / 2 + sc(lo, 4), tag_w, h};
     r = keep_inside(r, lo->area[UI_AREA_NETWORK]);
-    r.y += clear_offset(lo, r);
+    int dx, dy;
+    clear_offset(lo, r, &dx, &dy);
+    r.x += dx;
+    r.y += dy;
     return r;
 }
 

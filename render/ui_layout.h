@@ -73,9 +73,11 @@ void ui_layout_link(const struct ui_layout *lo, int a, int b, int *ax, int *ay, 
 /* Where a packet label label_w wide goes on the link from host `from` to
  * host `to` after progress 0..1 of its animation: it leaves the sender and
  * settles, at 1, on the middle of the link; *anchor_x, *anchor_y (either
- * may be NULL) get its point on the link. The label stands off the link,
- * up or down, as far as it must to cover no host's box where it settles;
- * its width is clamped to packet_max_w and it stays inside the network. */
+ * may be NULL) get its point on the link. Where a box is in the way the
+ * label stands off the link (up, down, and sideways by quarters of its
+ * width, the nearest place that covers no box where it settles) and keeps
+ * that offset on its way; its width is clamped to packet_max_w and it
+ * stays inside the network. */
 struct ui_rect ui_layout_packet(const struct ui_layout *lo, int from, int to, double progress,
                                 int label_w, int *anchor_x, int *anchor_y);
 

@@ -122,7 +122,7 @@ int ui_canvas_save_png(struct ui_canvas *c, const char *path, FILE *err)
 static int usage(FILE *err, const char *why, const char *arg)
 {
     fprintf(err, "mailsim snapshot: %s%s%s%s\n"
-                 "usage: mailsim snapshot [LESSON] --step N --out FILE.png [--size WxH]\n",
+                 "usage: mailsim snapshot [LESSON] --step N --out FILE.png [--size WxH] [--eavesdrop]\n",
             why, arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
     return 2;
 }
@@ -146,9 +146,12 @@ int ui_snapshot_command(int argc, char **argv, const char *argv0, FILE *out, FIL
     const char *lesson = NULL, *path = NULL;
     long long step = -1;
     int w = UI_BASE_W, h = UI_BASE_H;
+    bool eavesdrop = false;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--step") == 0 || strcmp(a, "--out") == 0 || strcmp(a, "--size") == 0) {
+        if (strcmp(a, "--eavesdrop") == 0) {
+            eavesdrop = true;
+        } else if (strcmp(a, "--step") == 0 || strcmp(a, "--out") == 0 || strcmp(a, "--size") == 0) {
             if (i + 1 >= argc) return usage(err, "missing value after", a);
             const char *v = argv[++i];
             if (strcmp(a, "--out") == 0) {
@@ -193,6 +196,7 @@ int ui_snapshot_command(int argc, char **argv, const char *argv0, FILE *out, FIL
             fprintf(err, "mailsim: cannot draw a %dx%d frame: %s\n", w, h, SDL_GetError());
         } else {
             struct ui_view v = ui_view_default();
+            v.eavesdrop = eavesdrop;
             char names[UI_LESSONS_MAX][UI_LESSON_NAME_MAX];
             v.nlessons = ui_lesson_list(argv0, names, UI_LESSONS_MAX);
             for (size_t i = 0; i < v.nlessons; i++)

@@ -9,7 +9,7 @@ void ui_state_init(struct ui_state *st, const struct ui_lesson *l)
     memset(st, 0, sizeof *st);
     st->lesson = l;
     st->narration = "";
-    for (size_t i = 0; i < UI_HOSTS_MAX; i++) st->host_up[i] = true;
+    for (size_t i = 0; i < UI_HOSTS_MAX; i++) st->host_up[i] = st->link_up[i] = true;
 }
 
 const struct ui_conn *ui_state_conn(const struct ui_state *st, unsigned id)
@@ -60,13 +60,19 @@ static void apply_fault(struct ui_state *st, const struct sim_trace_event *ev)
     if (h < 0) return;
     unsigned port;
     char dir[8];
-    if (strcmp(ev->text, "host is down") == 0) {
-        st->host_up[h] = false;
-        /* Going down cuts its connections (sim/net.h). */
+    bool down = strcmp(ev->text, "host is down") == 0, cut = strcmp(ev->text, "link cut") == 0;
+    if (down || cut) {
+        if (down)
+            st->host_up[h] = false;
+        else
+            st->link_up[h] = false;
+        /* Going down or losing its link cuts its connections (sim/net.h). */
         for (size_t i = st->nconns; i-- > 0;)
             if (st->conns[i].client == h || st->conns[i].server == h) remove_conn_at(st, i);
     } else if (strcmp(ev->text, "host is back up") == 0) {
         st->host_up[h] = true;
+    } else if (strcmp(ev->text, "link restored") == 0) {
+        st->link_up[h] = true;
     } else if (sscanf(ev->text, "port %u blocked %7s", &port, dir) == 2) {
         bool out = strcmp(dir, "going") == 0;
         for (size_t i = 0; i < st->nblocks; i++)

@@ -62,6 +62,7 @@ struct ui_state {
 
     /* replayed: events 0..step */
     bool   host_up[UI_HOSTS_MAX];
+    bool   link_up[UI_HOSTS_MAX]; /* false: "link cut", the cable pulled */
     size_t nconns;
     struct ui_conn conns[UI_CONNS_MAX];
     size_t nblocks;

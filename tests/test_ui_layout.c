@@ -132,11 +132,11 @@ static void test_packets_clear(void **state)
             int a = ui_lesson_host(lesson, e->from), b = ui_lesson_host(lesson, e->to);
             assert_true(a >= 0 && b >= 0);
             int ax, ay;
-            struct ui_rect r = ui_layout_packet(&lo, a, b, 1.0, lo.packet_max_w / 2, &ax, &ay);
+            struct ui_rect r = ui_layout_packet(&lo, a, b, 1.0, lo.packet_max_w, &ax, &ay);
             assert_true(inside(lo.area[UI_AREA_NETWORK], r));
             assert_true(ui_rect_contains(lo.area[UI_AREA_NETWORK], ax, ay));
             for (size_t h = 0; h < lo.nhosts; h++) assert_false(ui_rect_overlap(r, lo.host[h]));
-            struct ui_rect early = ui_layout_packet(&lo, a, b, 0.0, lo.packet_max_w / 2, NULL, NULL);
+            struct ui_rect early = ui_layout_packet(&lo, a, b, 0.0, lo.packet_max_w, NULL, NULL);
             assert_int_equal(early.w, r.w);
             assert_int_equal(early.h, lo.packet_h);
             pairs++;

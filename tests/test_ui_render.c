@@ -386,7 +386,7 @@ static void test_snapshot_command(void **state)
         assert_int_equal(ui_snapshot_command(bad[i].argc, bad[i].argv, "tests", stdout, err), 2);
         fclose(err);
         assert_int_equal(strncmp(ebuf, bad[i].err, strlen(bad[i].err)), 0);
-        assert_non_null(strstr(ebuf, "usage: mailsim snapshot [LESSON] --step N --out FILE.png [--size WxH]\n"));
+        assert_non_null(strstr(ebuf, "usage: mailsim snapshot [LESSON] --step N --out FILE.png [--size WxH] [--eavesdrop]\n"));
     }
     char ebuf[1024] = "";
     err = fmemopen(ebuf, sizeof ebuf, "w");

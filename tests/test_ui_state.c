@@ -69,6 +69,9 @@ static struct ui_lesson *fake_lesson(void)
         /* 15 */ base(SIM_TR_FAULT, SIM_PROTO_SIM, "mx", "", 0, 0, "port 25 open again coming in to mx"),
         /* 16 */ base(SIM_TR_DNS, SIM_PROTO_DNS, "mx", "resolver", 53, 0, "example.org. IN MX?"),
         /* 17 */ base(SIM_TR_STATE, SIM_PROTO_SMTP, "pc", "mx", 587, 1, "ehlo -> auth"),
+        /* 18 */ base(SIM_TR_CONNECT, SIM_PROTO_TCP, "pc", "mx", 587, 3, "connected"),
+        /* 19 */ base(SIM_TR_FAULT, SIM_PROTO_SIM, "pc", "", 0, 0, "link cut"),
+        /* 20 */ base(SIM_TR_FAULT, SIM_PROTO_SIM, "pc", "", 0, 0, "link restored"),
     };
     ev[0].note = "Lesson starts.";
     ev[16].dir = SIM_DIR_C2S;
@@ -113,7 +116,9 @@ static const struct step_case step_cases[] = {
     {"back up", 14, 0, 0, 0, 1, true, true, -1, -1, 2, false, 0, 0, false, "Lesson starts."},
     {"unblocked", 15, 0, 0, 0, 0, true, false, -1, -1, 2, false, 0, 0, false, "Lesson starts."},
     {"DNS datagram", 16, 0, 0, 0, 0, true, false, MX, RES, 0, true, 1, 16, false, "Lesson starts."},
-    {"past the end clamps", 99, 0, 0, 0, 0, true, false, -1, -1, 1, false, 3, 5, false, "Lesson starts."},
+    {"a new connection", 18, 1, 0, 0, 0, true, false, -1, -1, 3, false, 0, 0, false, "Lesson starts."},
+    {"link cut: its connection too", 19, 0, 0, 0, 0, true, false, -1, -1, 3, false, 0, 0, false, "Lesson starts."},
+    {"past the end clamps", 99, 0, 0, 0, 0, true, false, -1, -1, 3, false, 0, 0, false, "Lesson starts."},
 };
 
 static void check_case(const struct ui_state *st, const struct step_case *c)
@@ -189,9 +194,19 @@ static void test_state_details(void **state)
     ui_state_at(&st, 12);
     assert_int_equal(st.ghost.uid, 1);
     assert_int_equal(st.ghost.owner, MX);
+    /* a cut link: the host keeps running, its link does not */
+    ui_state_at(&st, 19);
+    assert_false(st.link_up[PC]);
+    assert_true(st.host_up[PC]);
+    assert_true(st.link_up[MX]);
+    ui_state_at(&st, 20);
+    assert_true(st.link_up[PC]);
+    ui_state_at(&st, 19); /* and back again */
+    assert_false(st.link_up[PC]);
     /* Exchanges skip STATE events; at either end they stay put. */
     assert_int_equal(ui_state_next_exchange(l, 0), 1);
-    assert_int_equal(ui_state_next_exchange(l, 16), 16);
+    assert_int_equal(ui_state_next_exchange(l, 16), 18); /* over the STATE at 17 */
+    assert_int_equal(ui_state_next_exchange(l, 20), 20);
     assert_int_equal(ui_state_prev_exchange(l, 17), 16);
     assert_int_equal(ui_state_prev_exchange(l, 0), 0);
     free_fake(l);
