@@ -1022,8 +1022,12 @@ static void session_over(struct job *j, bool lost)
         try_next_host(j);
         return;
     }
-    bool sent = !lost && (res.outcome == SMTP_CLIENT_DELIVERED ||
-                          res.outcome == SMTP_CLIENT_PARTIAL);
+    /* RFC 5321 6.1: the 250 after the final dot hands the message over;
+     * a connection lost after it (during QUIT) must not make us send it
+     * again, which would leave a needless duplicate. */
+    bool sent = lost ? j->data_reply[0] == '2'
+                     : (res.outcome == SMTP_CLIENT_DELIVERED ||
+                        res.outcome == SMTP_CLIENT_PARTIAL);
     char text[TEXT_MAX], diag[SIM_MTA_TEXT_MAX], why[SIM_MTA_TEXT_MAX + 128];
     for (size_t k = 0; k < j->n; k++) {
         struct rcpt *r = &q->rcpts[j->idx[k]];

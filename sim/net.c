@@ -40,6 +40,7 @@ struct sim_host {
     sim_time latency;       /* one way, on this host's link */
     uint64_t bps;           /* 0: unlimited */
     bool up;
+    bool link_cut;          /* the host runs but nothing crosses its link */
     struct port_rule rules[SIM_PORT_RULES_MAX];
     size_t nrules;
     struct listener *listeners;
@@ -71,6 +72,8 @@ struct sim_conn {
     bool tls_pending;         /* a handshake is under way */
     bool server_gone;         /* the server side has been told it closed */
     bool client_gone;         /* the client side has been told it closed */
+    bool client_knows;        /* the client has been told it is connected */
+    sim_time started;         /* when the client asked to connect */
     unsigned refs;            /* events scheduled that point at this */
     struct {
         struct segment *head, *tail;
@@ -197,6 +200,10 @@ const char *sim_host_name(const struct sim_host *h) { return h->name; }
 const char *sim_host_ip(const struct sim_host *h) { return h->ip; }
 enum sim_role sim_host_role(const struct sim_host *h) { return h->role; }
 bool sim_host_is_up(const struct sim_host *h) { return h->up; }
+bool sim_host_link_up(const struct sim_host *h) { return !h->link_cut; }
+
+/* Whether bytes can reach h at all: it is up and its link is not cut. */
+static bool reachable(const struct sim_host *h) { return h->up && !h->link_cut; }
 
 static struct port_rule *find_rule(const struct sim_host *h, unsigned port, bool outbound)
 {
@@ -364,8 +371,10 @@ static void ev_client_connected(struct sim_engine *e, void *ctx, uint64_t arg)
     (void)arg;
     struct sim_conn *c = ctx;
     c->refs--;
-    if (c->state == CONN_OPEN && !c->client_gone && c->cops->connected)
-        c->cops->connected(c->cctx, c);
+    if (c->state == CONN_OPEN && !c->client_gone) {
+        c->client_knows = true;
+        if (c->cops->connected) c->cops->connected(c->cctx, c);
+    }
     release(c);
 }
 
@@ -397,7 +406,14 @@ static void ev_tls_hello(struct sim_engine *e, void *ctx, uint64_t arg)
     (void)arg;
     struct sim_conn *c = ctx;
     c->refs--;
-    if (c->state == CONN_OPENING) {
+    if (c->state == CONN_OPENING && (!reachable(c->server) || !reachable(c->client))) {
+        /* The server or a link went away during the handshake: the client
+         * hears nothing more and gives up at the connect timeout, counted
+         * from its attempt (SYN, SYN-ACK, ClientHello so far). */
+        sim_time spent = 2 * transit(c->client, c->server, 0) + transit(c->server, c->client, 0);
+        schedule(c, spent < SIM_CONNECT_TIMEOUT ? SIM_CONNECT_TIMEOUT - spent : 0,
+                 ev_client_failed, SIM_FAIL_DOWN);
+    } else if (c->state == CONN_OPENING) {
         c->tls = true;
         open_server_side(c);
     }
@@ -412,7 +428,7 @@ static void ev_syn_arrives(struct sim_engine *e, void *ctx, uint64_t arg)
     c->refs--;
     sim_time back = transit(c->server, c->client, 0);
     sim_time waited = transit(c->client, c->server, 0);
-    if (!c->server->up) {
+    if (!reachable(c->server) || !reachable(c->client)) {
         schedule(c, SIM_CONNECT_TIMEOUT - waited, ev_client_failed, SIM_FAIL_DOWN);
     } else if (sim_host_port_blocked(c->server, c->port, false)) {
         schedule(c, SIM_CONNECT_TIMEOUT - waited, ev_client_failed, SIM_FAIL_BLOCKED);
@@ -443,6 +459,7 @@ void sim_net_connect(struct sim_net *net, struct sim_host *from, const char *to_
     c->cops = ops;
     c->cctx = ctx;
     c->state = CONN_OPENING;
+    c->started = net->engine->now;
     c->next_all = net->conns;
     net->conns = c;
     if (!c->server) { /* no such address: a local error, at once */
@@ -450,6 +467,8 @@ void sim_net_connect(struct sim_net *net, struct sim_host *from, const char *to_
         schedule(c, 0, ev_client_failed, SIM_FAIL_NO_ROUTE);
     } else if (!from->up) {
         schedule(c, 0, ev_client_failed, SIM_FAIL_DOWN);
+    } else if (from->link_cut) { /* the host's own stack knows it has no link */
+        schedule(c, 0, ev_client_failed, SIM_FAIL_NO_ROUTE);
     } else if (sim_host_port_blocked(from, port, true)) {
         schedule(c, SIM_CONNECT_TIMEOUT, ev_client_failed, SIM_FAIL_BLOCKED);
     } else {
@@ -546,7 +565,7 @@ int sim_conn_send(struct sim_conn *c, enum sim_dir dir, const char *bytes, size_
 {
     bool from_client = dir == SIM_DIR_C2S;
     if (c->state != CONN_OPEN || (from_client ? c->client_gone : c->server_gone) ||
-        !(from_client ? c->client : c->server)->up)
+        !reachable(from_client ? c->client : c->server))
         return -1;
     if (n == 0) return 0;
     if (enqueue(c, dir, bytes, n, false) != 0) return -1;
@@ -605,6 +624,31 @@ void sim_conn_close(struct sim_conn *c, enum sim_dir from_side)
     else c->server_gone = true;
 }
 
+/* Cuts every open connection of h: both ends are told at once. */
+static void cut_connections(struct sim_host *h)
+{
+    for (struct sim_conn *c = h->net->conns; c; c = c->next_all) {
+        if (c->state != CONN_OPEN || (c->client != h && c->server != h)) continue;
+        c->state = CONN_DEAD;
+        server_closed(c);
+        if (c->client_knows) {
+            client_closed(c);
+        } else {
+            /* The server had accepted, but its answer had not reached the
+             * client: for the client the attempt goes unanswered, and it
+             * gives up at the connect timeout, counted from its attempt. */
+            c->client_gone = true;
+            sim_time end = c->started + SIM_CONNECT_TIMEOUT, now = eng(c)->now;
+            schedule(c, end > now ? end - now : 0, ev_client_failed, SIM_FAIL_DOWN);
+        }
+    }
+    /* Connections whose events are all done can go now. */
+    for (struct sim_conn *c = h->net->conns, *next; c; c = next) {
+        next = c->next_all;
+        release(c);
+    }
+}
+
 void sim_host_set_up(struct sim_host *h, bool up)
 {
     if (h->up == up) return;
@@ -612,18 +656,19 @@ void sim_host_set_up(struct sim_host *h, bool up)
     record_fault(h, up ? "host is back up" : "host is down",
                  up ? "it answers connections again"
                     : "connections to it now go unanswered; open ones are cut");
-    if (up) return;
-    for (struct sim_conn *c = h->net->conns; c; c = c->next_all) {
-        if (c->state != CONN_OPEN || (c->client != h && c->server != h)) continue;
-        c->state = CONN_DEAD;
-        server_closed(c);
-        client_closed(c);
-    }
-    /* Connections whose events are all done can go now. */
-    for (struct sim_conn *c = h->net->conns, *next; c; c = next) {
-        next = c->next_all;
-        release(c);
-    }
+    if (!up) cut_connections(h);
+}
+
+void sim_host_set_link(struct sim_host *h, bool connected)
+{
+    if (h->link_cut == !connected) return;
+    h->link_cut = !connected;
+    record_fault(h, connected ? "link restored" : "link cut",
+                 connected ? "the host's network link works again: new connections "
+                             "get through"
+                           : "the host still runs, but its network link is down: open "
+                             "connections are cut, new ones get no answer");
+    if (!connected) cut_connections(h);
 }
 
 bool sim_conn_tls(const struct sim_conn *c) { return c->tls; }
@@ -643,7 +688,7 @@ static void ev_datagram(struct sim_engine *e, void *ctx, uint64_t arg)
     while (*pp != d) pp = &(*pp)->next;
     *pp = d->next;
     struct sim_host *to = sim_net_host_by_ip(d->net, d->to_ip);
-    if (to && to->up && !sim_host_port_blocked(to, d->to_port, false)) {
+    if (to && reachable(to) && reachable(d->from) && !sim_host_port_blocked(to, d->to_port, false)) {
         for (struct udp_bind *u = to->udp; u; u = u->next)
             if (u->port == d->to_port) {
                 u->fn(u->ctx, d->from, d->from_port, d->data, d->n);
@@ -665,7 +710,7 @@ void sim_net_send_datagram(struct sim_net *net, struct sim_host *from, unsigned 
         .dir = dir, .wire_bytes = n, .text = text, .note = note, .arrive = arrive,
     };
     sim_record(net->engine, &ev);
-    if (!to || !from->up || sim_host_port_blocked(from, to_port, true)) return;
+    if (!to || !reachable(from) || sim_host_port_blocked(from, to_port, true)) return;
     if (strlen(to_ip) > SIM_HOST_IP_MAX) return;
     struct datagram *d = malloc(sizeof *d + n);
     if (!d) {

@@ -114,6 +114,18 @@ bool sim_host_is_up(const struct sim_host *h);
  * cuts its connections: both ends' closed callbacks run. */
 void sim_host_set_up(struct sim_host *h, bool up);
 
+/* Cuts h's link (connected false: "the cable is pulled") or restores it,
+ * without taking the host down: h keeps running (its queue, its timers),
+ * but nothing crosses its link. Cutting cuts its open connections (both
+ * ends' closed callbacks run, as when a host goes down: bytes in flight are
+ * lost). While the link is cut, a connection h opens fails at once (no
+ * route to host: its own stack knows), one opened to h goes unanswered
+ * until the timeout (host down: the client cannot tell the difference), and
+ * datagrams to or from h are lost. A FAULT in the trace: "link cut",
+ * "link restored". */
+void sim_host_set_link(struct sim_host *h, bool connected);
+bool sim_host_link_up(const struct sim_host *h);
+
 /* Firewall on h's link: drop connections from h to port (outbound, "the
  * ISP blocks port 25 from home networks") or to h on port (inbound).
  * Returns 0, or -1 when the link already has SIM_PORT_RULES_MAX rules. */

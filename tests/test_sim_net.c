@@ -312,6 +312,82 @@ static void test_datagrams(void **state)
     teardown(net);
 }
 
+/* A cut link: the host stays up, its open connection is cut at once, a
+ * connection to it gets no answer until the timeout, one from it fails at
+ * once, datagrams across the link are lost; restored, all works again. */
+static void test_link_cut(void **state)
+{
+    (void)state;
+    struct sim_net *net = setup();
+    struct sim_host *pc = sim_net_host(net, "pc"), *mx = sim_net_host(net, "mx");
+    assert_int_equal(sim_host_listen(mx, 25, SIM_PROTO_SMTP, false, &srv_ops, NULL), 0);
+    assert_int_equal(sim_host_listen(pc, 25, SIM_PROTO_SMTP, false, &srv_ops, NULL), 0);
+    assert_int_equal(sim_host_bind_udp(mx, 53, on_datagram, NULL), 0);
+    sim_net_connect(net, pc, "192.0.2.25", 25, &cli_ops, NULL);
+    sim_engine_run(&engine, SIM_MSEC(31)); /* now is the last event's time: 30 ms */
+    size_t before = sim_trace_len(engine.trace);
+    sim_host_set_link(mx, false);
+    sim_host_set_link(mx, false); /* already cut: nothing more */
+    assert_true(sim_host_is_up(mx));
+    assert_false(sim_host_link_up(mx));
+    assert_true(sim_host_link_up(pc));
+    const struct sim_trace_event *e = sim_trace_get(engine.trace, before);
+    assert_int_equal(e->kind, SIM_TR_FAULT);
+    assert_string_equal(e->text, "link cut");
+    assert_string_equal(e->from, "mx");
+    assert_int_equal(sim_trace_len(engine.trace), before + 1);
+    sim_net_connect(net, pc, "192.0.2.25", 25, &cli_ops, NULL); /* unanswered */
+    sim_net_connect(net, mx, "192.0.2.10", 25, &cli_ops, NULL); /* no route, at once */
+    sim_net_send_datagram(net, pc, 5353, "192.0.2.25", 53, "lost", 4, SIM_DIR_C2S, "x", "");
+    sim_engine_run(&engine, SIM_SEC(60));
+    assert_string_equal(story, "15:accept 30:connected 30:cli<220 hi 30:srv-closed "
+                               "30:cli-closed 30:failed:no route to host "
+                               "30030:failed:host down ");
+    story[0] = 0;
+    sim_host_set_link(mx, true);
+    assert_string_equal(sim_trace_get(engine.trace, sim_trace_len(engine.trace) - 1)->text,
+                        "link restored");
+    sim_net_send_datagram(net, pc, 5353, "192.0.2.25", 53, "again", 5, SIM_DIR_C2S, "x", "");
+    sim_net_connect(net, pc, "192.0.2.25", 25, &cli_ops, NULL);
+    sim_engine_run(&engine, SIM_SEC(120));
+    assert_string_equal(story, "30045:udp pc:5353 again 30045:accept 30060:connected "
+                               "30060:cli<220 hi ");
+    teardown(net);
+}
+
+/* The link is cut after the server accepted but before its answer reached
+ * the client: the server's session is closed at once; for the client the
+ * attempt went unanswered, and it gives up at the connect timeout. */
+static void test_cut_before_client_knows(void **state)
+{
+    (void)state;
+    struct sim_net *net = setup();
+    assert_int_equal(sim_host_listen(sim_net_host(net, "mx"), 25, SIM_PROTO_SMTP, false,
+                                     &srv_ops, NULL), 0);
+    sim_net_connect(net, sim_net_host(net, "pc"), "192.0.2.25", 25, &cli_ops, NULL);
+    sim_engine_run(&engine, SIM_MSEC(20)); /* accepted at 15, the client learns at 30 */
+    sim_host_set_link(sim_net_host(net, "mx"), false);
+    sim_engine_run(&engine, SIM_SEC(60));
+    assert_string_equal(story, "15:accept 15:srv-closed 30000:failed:host down ");
+    teardown(net);
+}
+
+/* The server goes down while an implicit-TLS handshake is under way: the
+ * connection never opens, and the client hears of it at the timeout. */
+static void test_down_during_tls_handshake(void **state)
+{
+    (void)state;
+    struct sim_net *net = setup();
+    assert_int_equal(sim_host_listen(sim_net_host(net, "mx"), 993, SIM_PROTO_IMAP, true,
+                                     &srv_ops, NULL), 0);
+    sim_net_connect(net, sim_net_host(net, "pc"), "192.0.2.25", 993, &cli_ops, NULL);
+    sim_engine_run(&engine, SIM_MSEC(20)); /* the SYN has arrived, ClientHello not yet */
+    sim_host_set_up(sim_net_host(net, "mx"), false);
+    sim_engine_run(&engine, SIM_SEC(60));
+    assert_string_equal(story, "30000:failed:host down ");
+    teardown(net);
+}
+
 static void test_hosts(void **state)
 {
     (void)state;
@@ -333,6 +409,9 @@ int main(void)
         cmocka_unit_test(test_starttls_marks_later_lines),
         cmocka_unit_test(test_implicit_tls_port),
         cmocka_unit_test(test_host_down_cuts_connections),
+        cmocka_unit_test(test_link_cut),
+        cmocka_unit_test(test_down_during_tls_handshake),
+        cmocka_unit_test(test_cut_before_client_knows),
         cmocka_unit_test(test_refused_at_accept),
         cmocka_unit_test(test_datagrams),
         cmocka_unit_test(test_hosts),
