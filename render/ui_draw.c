@@ -264,10 +264,16 @@ static void host_box(struct ui_draw *d, const struct ui_layout *lo, const struct
                          r.h - 2 * lo->border};
     fill(d, in, up ? THEME_HOST_FILL : THEME_HOST_DOWN_FILL);
     clip(d, &in);
+    /* The text comes first: with large text the icon shrinks, then goes. */
+    int texth = ui_text_line_h(d->text, UI_FACE_BOLD, lo->px_body) +
+                2 * ui_text_line_h(d->text, UI_FACE_SANS, lo->px_small);
     int icon = r.h * 34 / 100;
+    if (icon > in.h - texth - S(lo, 8)) icon = in.h - texth - S(lo, 8);
     int y = in.y + S(lo, 4);
-    role_icon(d, h->role, (struct ui_rect){r.x + (r.w - icon) / 2, y, icon, icon}, up);
-    y += icon + S(lo, 2);
+    if (icon >= S(lo, 16)) {
+        role_icon(d, h->role, (struct ui_rect){r.x + (r.w - icon) / 2, y, icon, icon}, up);
+        y += icon + S(lo, 2);
+    }
     unsigned ink = up ? THEME_TEXT : THEME_TEXT_DIM;
     int maxw = in.w - 2 * S(lo, 4);
     struct ui_tex t = text(d, UI_FACE_BOLD, lo->px_body, ink, h->name, r.x + r.w / 2, y, CENTRE,
@@ -392,8 +398,12 @@ static void link_tag(struct ui_draw *d, const struct ui_layout *lo, const struct
 char *ui_eavesdrop_hex(size_t step, size_t n, char *out, size_t cap)
 {
     static const char hex[] = "0123456789abcdef";
-    /* splitmix64 from the step: the same bytes each time this step is drawn */
-    uint64_t x = (uint64_t)step * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull;
+    /* splitmix64 seeded by a mix of the step (neighbouring steps must not
+     * share a shifted sequence): the same bytes each time this step is drawn */
+    uint64_t x = (uint64_t)step + 0x2545F4914F6CDD1Dull;
+    x = (x ^ (x >> 33)) * 0xFF51AFD7ED558CCDull;
+    x = (x ^ (x >> 33)) * 0xC4CEB9FE1A85EC53ull;
+    x ^= x >> 33;
     size_t shown = n < UI_EAVESDROP_MAX ? n : UI_EAVESDROP_MAX, o = 0;
     if (cap == 0) return out;
     for (size_t i = 0; i < shown && o + 4 < cap; i++) {
@@ -544,17 +554,6 @@ static void network(struct ui_draw *d, const struct ui_layout *lo, const struct 
     }
     for (size_t i = 0; i < st->nconns; i++) link_tag(d, lo, st, &st->conns[i]);
     packet(d, lo, st, v);
-    if (v->eavesdrop) {
-        const char *s = "EAVESDROPPER VIEW: what someone tapping the wire reads. Lines sent in "
-                        "the clear are readable; after TLS starts, only opaque bytes of the "
-                        "same size.";
-        struct ui_tex t = ui_text_get(d->text, UI_FACE_BOLD, lo->px_small, col(THEME_TEXT_ON_DARK),
-                                      s, 0, net.w - 2 * lo->pad);
-        struct ui_rect b = {net.x, net.y, net.w, t.h + 2 * S(lo, 6)};
-        fill(d, b, THEME_BLOCK);
-        text(d, UI_FACE_BOLD, lo->px_small, THEME_TEXT_ON_DARK, s, net.x + lo->pad, b.y + S(lo, 6),
-             LEFT, 0, net.w - 2 * lo->pad);
-    }
     clip(d, NULL);
 }
 
@@ -578,14 +577,21 @@ static void narration(struct ui_draw *d, const struct ui_layout *lo, const struc
     snprintf(head, sizeof head, "%s   \xC2\xB7   lesson %zu of %zu   \xC2\xB7   step %zu of %zu   \xC2\xB7   %.3f s",
              l->title, v->lesson_index + 1, v->nlessons, st->ev ? st->step + 1 : 0, l->nsteps, t);
     char right[96];
-    snprintf(right, sizeof right, "%s%s  %gx   H: keys", v->eavesdrop ? "EAVESDROPPER VIEW   " : "",
-             v->playing ? "playing" : "paused", v->speed);
+    snprintf(right, sizeof right, "%s  %gx   H: keys", v->playing ? "playing" : "paused",
+             v->speed);
     int x = r.x + lo->pad, y = r.y + S(lo, 6);
     struct ui_tex rt = text(d, UI_FACE_BOLD, lo->px_small,
-                            v->eavesdrop ? THEME_BLOCK : THEME_TEXT_DIM, right,
+                            THEME_TEXT_DIM, right,
                             r.x + r.w - lo->pad, y, RIGHT, 0, 0);
-    struct ui_tex ht = text(d, UI_FACE_SANS, lo->px_small, THEME_TEXT_DIM, head, x, y, LEFT,
-                            r.w - 3 * lo->pad - rt.w, 0);
+    struct ui_tex ht;
+    if (v->eavesdrop) /* the heading says what the whole window now shows */
+        ht = text(d, UI_FACE_BOLD, lo->px_small, THEME_BLOCK,
+                  "EAVESDROPPER VIEW: what someone tapping the wire reads. Lines sent in the "
+                  "clear are readable; after TLS starts, only opaque bytes of the same size.",
+                  x, y, LEFT, r.w - 3 * lo->pad - rt.w, 0);
+    else
+        ht = text(d, UI_FACE_SANS, lo->px_small, THEME_TEXT_DIM, head, x, y, LEFT,
+                  r.w - 3 * lo->pad - rt.w, 0);
     y += (ht.h ? ht.h : lo->px_small) + S(lo, 2);
     const char *s = st->narration[0] ? st->narration : l->summary;
     text(d, UI_FACE_SANS, lo->px_body + S(lo, 3), THEME_TEXT, s, x, y, LEFT, 0, r.w - 2 * lo->pad);
@@ -606,6 +612,10 @@ static void transcript(struct ui_draw *d, const struct ui_layout *lo, const stru
     const struct sim_trace *tr = st->lesson->trace;
     int x = r.x + lo->pad, y = r.y + S(lo, 8), w = r.w - 2 * lo->pad;
     char head[256] = "The conversation";
+    const struct ui_conn *fc = ui_state_conn(st, st->focus_conn);
+    if (!st->ndialogue && fc && fc->client >= 0 && fc->server >= 0)
+        snprintf(head, sizeof head, "%s :%u   %s \xE2\x86\x92 %s", proto_label[fc->proto],
+                 fc->port, st->lesson->hosts[fc->client].name, st->lesson->hosts[fc->server].name);
     if (st->ndialogue) {
         const struct sim_trace_event *e = sim_trace_get(tr, st->dialogue[0]);
         const char *client = is_client_side(e) ? e->from : e->to;
@@ -621,7 +631,8 @@ static void transcript(struct ui_draw *d, const struct ui_layout *lo, const stru
     y += (t.h ? t.h : lo->px_body) + S(lo, 2);
     t = text(d, UI_FACE_SANS, lo->px_small, THEME_TEXT_DIM,
              v->eavesdrop ? "what a wire-tapper on the link reads"
-                          : "C: the client sends   S: the server answers",
+             : st->focus_dns ? "Q: a question   A: its answer   (who asked whom)"
+                             : "C: the client sends   S: the server answers",
              x, y, LEFT, w, 0);
     y += (t.h ? t.h : lo->px_small) + S(lo, 6);
     int lh = ui_text_line_h(d->text, UI_FACE_MONO, lo->px_mono) + S(lo, 3);
@@ -632,11 +643,15 @@ static void transcript(struct ui_draw *d, const struct ui_layout *lo, const stru
         const struct sim_trace_event *e = sim_trace_get(tr, st->dialogue[i]);
         bool cur = st->dialogue[i] == st->step;
         if (cur) fill(d, (struct ui_rect){r.x + 2, y - S(lo, 1), r.w - 4, lh}, THEME_CURRENT);
-        char line_buf[UI_EAVESDROP_MAX * 3 + 64];
+        char line_buf[UI_EAVESDROP_MAX * 3 + 256];
         char hexbuf[UI_EAVESDROP_MAX * 3 + 8];
         const char *body = e->text;
         if (v->eavesdrop && e->tls) body = ui_eavesdrop_hex(e->step, e->wire_bytes, hexbuf, sizeof hexbuf);
-        snprintf(line_buf, sizeof line_buf, "%s %s", is_client_side(e) ? "C:" : "S:", body);
+        if (st->focus_dns) /* several hosts ask and answer: say who */
+            snprintf(line_buf, sizeof line_buf, "%s %s   (%s \xE2\x86\x92 %s)",
+                     is_client_side(e) ? "Q:" : "A:", body, e->from, e->to);
+        else
+            snprintf(line_buf, sizeof line_buf, "%s %s", is_client_side(e) ? "C:" : "S:", body);
         int lx = x;
         if (e->tls) {
             int ls = lh * 3 / 5;
@@ -648,7 +663,8 @@ static void transcript(struct ui_draw *d, const struct ui_layout *lo, const stru
         y += lh;
     }
     if (!st->ndialogue)
-        text(d, UI_FACE_SANS, lo->px_body, THEME_TEXT_DIM, "No connection yet.", x, y, LEFT, w, 0);
+        text(d, UI_FACE_SANS, lo->px_body, THEME_TEXT_DIM,
+             fc ? "Connected: nothing said yet." : "No conversation yet.", x, y, LEFT, w, 0);
     clip(d, NULL);
 }
 
@@ -690,7 +706,8 @@ static void explain(struct ui_draw *d, const struct ui_layout *lo, const struct 
             if (p->kind != SIM_TR_LINE || p->conn != e->conn) continue;
             if (p->dir != e->dir) break;
             if (p->note[0]) {
-                snprintf(more, sizeof more, "continued from \"%.60s\": %s", p->text, p->note);
+                snprintf(more, sizeof more, "continues after \"%.60s\": %s",
+                         p->text[0] ? p->text : "(empty line)", p->note);
                 note = more;
                 break;
             }
