@@ -68,6 +68,7 @@ SIM_SRC := \
 	sim/world.c \
 	sim/mua.c \
 	sim/device.c \
+	sim/compare.c \
 
 # render/: views and the command line. main.c holds main() and stays last.
 RENDER_SRC := \
@@ -85,6 +86,7 @@ RENDER_SRC := \
 # tests/: one cmocka program per module, tests/NAME.c -> $(BUILD)/test/NAME,
 # linked with the sanitized objects of the sources its TEST_NAME line lists.
 TESTS := \
+	test_compare \
 	test_linebuf \
 	test_imap_server \
 	test_imap_client \
@@ -124,6 +126,7 @@ TESTS := \
 	test_sim_mta \
 	test_conservation \
 
+TEST_test_compare := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/imap_client.c protocols/md5.c protocols/pop3.c protocols/pop3_server.c protocols/pop3_client.c protocols/imap_explain.c protocols/pop3_explain.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/store.c sim/imapd.c sim/pop3d.c sim/device.c sim/compare.c
 TEST_test_linebuf := protocols/common.c protocols/linebuf.c
 TEST_test_imap_server := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c tests/imap_memstore.c
 TEST_test_imap_client := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_client.c

@@ -1309,6 +1309,33 @@ int sim_device_stop(struct sim_device *d, sim_time at)
     return a ? queue_action(d, a, at, false) : -1;
 }
 
+int sim_device_mark(struct sim_device *d, const char *folder, uint32_t uid, unsigned set,
+                    unsigned clear)
+{
+    if (!d || !folder) return -1;
+    struct sim_device_msg *m = local_find(d, folder, uid);
+    if (!m || ((set | clear) & SIM_FLAG_RECENT)) return -1;
+    unsigned f = (m->flags | set) & ~clear;
+    if (d->cfg.proto == SIM_DEVICE_POP3) {
+        /* RFC 1939 keeps no flags on the server: the change is the device's */
+        if (f & SIM_FLAG_DELETED)
+            local_remove(d, folder, uid, "deleted on the device only",
+                         d->cfg.leave_on_server ? "a copy left on the server survives there"
+                                                : "it was already deleted from the server when downloaded");
+        else
+            local_set_flags(d, folder, m, f, "marked on the device",
+                            "POP3 has no flags on the server: only this device knows");
+        return 0;
+    }
+    /* only INBOX has a sync cache; other folders need a connection (the
+     * read/flag/delete actions) */
+    if (!is_inbox(folder)) return -1;
+    local_set_flags(d, folder, m, f, "marked on the device",
+                    "the next sync stores the flags on the server (UID STORE, RFC 3501 6.4.6)");
+    imap_client_cache_set_flags(&d->cache, uid, f & IMAP_MBX_FLAGS);
+    return 0;
+}
+
 size_t sim_device_count(const struct sim_device *d, const char *folder)
 {
     const struct dev_folder *f = folder_find(d, folder);

@@ -181,6 +181,17 @@ void sim_device_on_done(struct sim_device *d, sim_device_done_fn fn, void *ctx);
  * until then: run the engine with a time limit, or stop them. */
 int sim_device_stop(struct sim_device *d, sim_time at);
 
+/* The user changes message uid's flags (enum sim_flag: set, then clear;
+ * \Recent not allowed) without the device connecting, as a mail program
+ * does offline: the local view changes now, and on IMAP the next sync of
+ * INBOX (a check) stores the flags on the server, expunging a \Deleted
+ * message (RFC 3501 6.4.6, 6.4.3). Many changes cost one connection, where
+ * the read/flag/delete actions cost one each. POP3: local only, and
+ * \Deleted removes the local copy. Returns 0, or -1 when uid is not in the
+ * local view of folder, or folder is not INBOX on IMAP. */
+int sim_device_mark(struct sim_device *d, const char *folder, uint32_t uid, unsigned set,
+                    unsigned clear);
+
 /* ---- inspection (views and tests) ---------------------------------------- */
 
 /* Messages in the local view of folder (0 for an unknown folder). */

@@ -107,6 +107,10 @@ struct sim_store {
 static struct account *find_account(const struct sim_store *s, const char *address)
 {
     if (!address) return NULL;
+    /* the servers ask with the address as stored, once per message a
+     * command touches: an exact match first keeps that cheap */
+    for (size_t i = 0; i < s->naccounts; i++)
+        if (strcmp(s->accounts[i].address, address) == 0) return &s->accounts[i];
     size_t n = strlen(address);
     for (size_t i = 0; i < s->naccounts; i++)
         if (strlen(s->accounts[i].address) == n &&
@@ -116,10 +120,18 @@ static struct account *find_account(const struct sim_store *s, const char *addre
 }
 
 /* RFC 3501 5.1: INBOX is case-insensitive; other names are exact. */
+static bool is_inbox_name(const char *a)
+{
+    static const char inbox[] = "INBOX";
+    for (size_t i = 0; i < 5; i++)
+        if ((a[i] & ~0x20) != inbox[i]) return false; /* a NUL never matches */
+    return a[5] == 0;
+}
+
 static bool same_folder(const char *a, const char *b)
 {
-    if (ascii_eq(a, strlen(a), "INBOX") && ascii_eq(b, strlen(b), "INBOX")) return true;
-    return strcmp(a, b) == 0;
+    if (strcmp(a, b) == 0) return true;
+    return is_inbox_name(a) && is_inbox_name(b);
 }
 
 static struct folder *find_folder(struct account *a, const char *name)

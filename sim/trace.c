@@ -29,11 +29,17 @@ struct sim_trace {
     struct sim_trace_event *events;
     size_t len, cap;
     struct chunk *chunks; /* newest first */
+    unsigned keep;        /* kinds stored (bit per enum sim_trace_kind) */
+    size_t total;         /* events added, kept or not */
+    sim_trace_observer_fn observer;
+    void *observer_ctx;
 };
 
 struct sim_trace *sim_trace_new(void)
 {
-    return calloc(1, sizeof(struct sim_trace));
+    struct sim_trace *tr = calloc(1, sizeof(struct sim_trace));
+    if (tr) tr->keep = SIM_TRACE_KEEP_ALL;
+    return tr;
 }
 
 void sim_trace_free(struct sim_trace *tr)
@@ -74,6 +80,15 @@ static const char *copy(struct sim_trace *tr, const char *s, bool *oom)
 long sim_trace_add(struct sim_trace *tr, const struct sim_trace_event *ev)
 {
     if (tr->len >= SIM_TRACE_MAX) return -1;
+    tr->total++;
+    if (tr->observer) {
+        struct sim_trace_event seen = *ev;
+        seen.step = tr->len;
+        tr->observer(tr->observer_ctx, &seen);
+    }
+    /* a dropped event takes no step: the next kept one gets this number */
+    if ((unsigned)ev->kind >= SIM_TR_KIND_COUNT || !(tr->keep & (1u << ev->kind)))
+        return (long)tr->len;
     if (tr->len == tr->cap) {
         size_t cap = tr->cap ? tr->cap * 2 : 256;
         struct sim_trace_event *events = realloc(tr->events, cap * sizeof *events);
@@ -106,4 +121,25 @@ size_t sim_trace_len(const struct sim_trace *tr)
 const struct sim_trace_event *sim_trace_get(const struct sim_trace *tr, size_t step)
 {
     return step < tr->len ? &tr->events[step] : NULL;
+}
+
+void sim_trace_observe(struct sim_trace *tr, sim_trace_observer_fn fn, void *ctx)
+{
+    tr->observer = fn;
+    tr->observer_ctx = ctx;
+}
+
+void sim_trace_keep(struct sim_trace *tr, unsigned mask)
+{
+    tr->keep = mask & SIM_TRACE_KEEP_ALL;
+}
+
+bool sim_trace_keeps(const struct sim_trace *tr, enum sim_trace_kind kind)
+{
+    return (unsigned)kind < SIM_TR_KIND_COUNT && (tr->keep & (1u << kind)) != 0;
+}
+
+size_t sim_trace_total(const struct sim_trace *tr)
+{
+    return tr->total;
 }

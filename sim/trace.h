@@ -122,4 +122,28 @@ size_t sim_trace_len(const struct sim_trace *tr);
 /* The event at step (borrowed until sim_trace_free), or NULL past the end. */
 const struct sim_trace_event *sim_trace_get(const struct sim_trace *tr, size_t step);
 
+/* ---- additions: observing and summarising (for long runs: mailsim compare) */
+
+/* Called for every event handed to sim_trace_add(), kept or not, with its
+ * step set to the step it has (or would have had); the event and its
+ * strings are borrowed for the call only. One observer per trace. */
+typedef void (*sim_trace_observer_fn)(void *ctx, const struct sim_trace_event *ev);
+void sim_trace_observe(struct sim_trace *tr, sim_trace_observer_fn fn, void *ctx);
+
+/* Keeps only events whose kind is in mask (bit 1u << enum sim_trace_kind);
+ * the others are shown to the observer and counted, then dropped. A year of
+ * simulated mail is tens of millions of lines: a run that only needs its
+ * numbers keeps none of them. Default: every kind
+ * (SIM_TRACE_KEEP_ALL). */
+#define SIM_TRACE_KEEP_ALL ((1u << SIM_TR_KIND_COUNT) - 1u)
+void sim_trace_keep(struct sim_trace *tr, unsigned mask);
+
+/* Whether events of kind are kept. A module may skip work that only makes
+ * a dropped event's text (a note that needs a second parse), so the
+ * observer may see "" there. */
+bool sim_trace_keeps(const struct sim_trace *tr, enum sim_trace_kind kind);
+
+/* Events handed to sim_trace_add() so far, kept or dropped. */
+size_t sim_trace_total(const struct sim_trace *tr);
+
 #endif
