@@ -81,6 +81,9 @@ RENDER_SRC := \
 	render/ui_draw.c \
 	render/ui_snapshot.c \
 	render/ui_window.c \
+	render/quiz.c \
+	render/handout.c \
+	render/teacher.c \
 	render/main.c \
 
 # tests/: one cmocka program per module, tests/NAME.c -> $(BUILD)/test/NAME,

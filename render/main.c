@@ -4,7 +4,10 @@
 #include <string.h>
 
 #include "protocols/common.h"
+#include "render/handout.h"
+#include "render/quiz.h"
 #include "render/run.h"
+#include "render/teacher.h"
 #include "render/ui_snapshot.h"
 #include "render/ui_window.h"
 
@@ -23,7 +26,7 @@ struct command {
 
 static int cmd_run(int argc, char **argv, const char *argv0)
 {
-    return ui_run_command(argc, argv, argv0, stdout, stderr);
+    return ui_run_command_with(argc, argv, argv0, stdout, stderr, ui_handout_lesson);
 }
 
 static int cmd_view(int argc, char **argv, const char *argv0)
@@ -36,9 +39,28 @@ static int cmd_snapshot(int argc, char **argv, const char *argv0)
     return ui_snapshot_command(argc, argv, argv0, stdout, stderr);
 }
 
+static int cmd_lessons(int argc, char **argv, const char *argv0)
+{
+    return ui_lessons_command(argc, argv, argv0, stdout, stderr);
+}
+
+static int cmd_check(int argc, char **argv, const char *argv0)
+{
+    return ui_check_command(argc, argv, argv0, stdout, stderr);
+}
+
+static int cmd_quiz(int argc, char **argv, const char *argv0)
+{
+    return ui_quiz_command(argc, argv, argv0, stdin, stdout, stderr);
+}
+
 static const struct command commands[] = {
-    {"run", cmd_run, "run [LESSON] [--json]",
+    {"run", cmd_run, "run [LESSON] [--json | --markdown] [--eavesdrop]",
      "play a lesson (default: the default story) and print its transcript"},
+    {"lessons", cmd_lessons, "lessons", "list the lessons and what each teaches"},
+    {"quiz", cmd_quiz, "quiz LESSON", "ask a lesson's questions in the terminal and keep the score"},
+    {"check", cmd_check, "check FILE",
+     "check a lesson file you wrote: every problem with its line (exit 2 if any)"},
     {"view", cmd_view, "view [LESSON]",
      "open the window on a lesson (what `mailsim` alone does); H lists the keys"},
     {"snapshot", cmd_snapshot, "snapshot [LESSON] --step N --out FILE.png [--size WxH] [--eavesdrop]",
@@ -64,7 +86,9 @@ static void print_usage(FILE *out)
           "LESSON is a lesson file, or a name found as NAME.json in $MAILSIM_LESSONS,\n"
           "in lessons/ beside the program or up to three folders above it, or in\n"
           "./lessons/.\n"
-          "--json prints one JSON object per event instead of the transcript.\n"
+          "--json prints one JSON object per event instead of the transcript;\n"
+          "--markdown a printable handout with the questions and answers;\n"
+          "--eavesdrop adds what an eavesdropper on the link reads of each line.\n"
           "A bad lesson file is reported line by line and exits with status 2.\n"
           "\n"
           "options:\n"

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "render/eavesdrop.h"
 #include "render/transcript.h"
 #include "sim/scenario.h"
 #include "sim/world.h"
@@ -69,7 +70,18 @@ bool ui_find_lesson(const char *lesson, const char *argv0, char *out, size_t cap
     return false;
 }
 
+/* With eavesdrop, each line on the wire is followed by what a wiretap on
+ * the link reads of it. */
+static int run_lesson(const char *lesson, bool json, bool eavesdrop, const char *argv0, FILE *out,
+                      FILE *err);
+
 int ui_run_lesson(const char *lesson, bool json, const char *argv0, FILE *out, FILE *err)
+{
+    return run_lesson(lesson, json, false, argv0, out, err);
+}
+
+static int run_lesson(const char *lesson, bool json, bool eavesdrop, const char *argv0, FILE *out,
+                      FILE *err)
 {
     char path[PATH_CAP];
     if (!lesson) lesson = UI_DEFAULT_LESSON;
@@ -96,10 +108,14 @@ int ui_run_lesson(const char *lesson, bool json, const char *argv0, FILE *out, F
     long long ran = sim_world_run(w);
     const struct sim_trace *tr = sim_world_trace(w);
     for (size_t i = 0; i < sim_trace_len(tr); i++) {
+        const struct sim_trace_event *ev = sim_trace_get(tr, i);
+        char eve[1024];
         if (json)
-            ui_json_line(out, sim_trace_get(tr, i));
+            ui_json_line(out, ev);
         else
-            ui_transcript_line(out, sim_trace_get(tr, i));
+            ui_transcript_line(out, ev);
+        if (eavesdrop && !json && ui_eavesdropper_view(ev, eve, sizeof eve))
+            fprintf(out, "%9s  %-5s an eavesdropper reads: %s\n", "", "", eve);
     }
     int rc = UI_RUN_OK;
     if (ran < 0) {
@@ -115,21 +131,37 @@ int ui_run_lesson(const char *lesson, bool json, const char *argv0, FILE *out, F
 
 int ui_run_command(int argc, char **argv, const char *argv0, FILE *out, FILE *err)
 {
+    return ui_run_command_with(argc, argv, argv0, out, err, NULL);
+}
+
+int ui_run_command_with(int argc, char **argv, const char *argv0, FILE *out, FILE *err,
+                        ui_markdown_fn markdown_fn)
+{
     const char *lesson = NULL;
-    bool json = false;
+    bool json = false, markdown = false, eavesdrop = false;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             json = true;
+        } else if (strcmp(argv[i], "--markdown") == 0) {
+            markdown = true;
+        } else if (strcmp(argv[i], "--eavesdrop") == 0) {
+            eavesdrop = true;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs("usage: mailsim run [LESSON] [--json]\n"
+            fputs("usage: mailsim run [LESSON] [--json | --markdown] [--eavesdrop]\n"
                   "Plays LESSON (a file, or a name in lessons/; default: the default story)\n"
                   "and prints every event: the transcript, or with --json one JSON object\n"
-                  "per line. Lesson files are described in lessons/README.md.\n",
+                  "per line. Lesson files are described in lessons/README.md.\n"
+                  "  --markdown   write a printable handout instead: the transcript by\n"
+                  "               connection with the explanations, the narration, the\n"
+                  "               questions, and the answers at the end\n"
+                  "  --eavesdrop  after each line on the wire, what an eavesdropper on the\n"
+                  "               link reads of it: the line, or only its size inside TLS\n",
                   out);
             return UI_RUN_OK;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(err, "mailsim run: unknown option '%s'\n"
-                         "usage: mailsim run [LESSON] [--json]\n", argv[i]);
+                         "usage: mailsim run [LESSON] [--json | --markdown] [--eavesdrop]\n",
+                    argv[i]);
             return UI_RUN_USAGE;
         } else if (lesson) {
             fprintf(err, "mailsim run: one lesson at a time ('%s' and '%s')\n"
@@ -139,5 +171,14 @@ int ui_run_command(int argc, char **argv, const char *argv0, FILE *out, FILE *er
             lesson = argv[i];
         }
     }
-    return ui_run_lesson(lesson, json, argv0, out, err);
+    if (json && markdown) {
+        fputs("mailsim run: --json or --markdown, not both\n", err);
+        return UI_RUN_USAGE;
+    }
+    if (markdown && !markdown_fn) {
+        fputs("mailsim run: --markdown is not available here\n", err);
+        return UI_RUN_USAGE;
+    }
+    if (markdown) return markdown_fn(lesson, argv0, out, err);
+    return run_lesson(lesson, json, eavesdrop, argv0, out, err);
 }

@@ -35,8 +35,18 @@ bool ui_find_lesson(const char *lesson, const char *argv0, char *out, size_t cap
  * (each "FILE:LINE:COL: PATH: what was expected"). Returns an exit code. */
 int ui_run_lesson(const char *lesson, bool json, const char *argv0, FILE *out, FILE *err);
 
-/* The `run` command: args are what follows "run" ([LESSON] [--json]).
- * Returns an exit code. */
+/* The `run` command: args are what follows "run" ([LESSON] [--json |
+ * --markdown] [--eavesdrop]). Returns an exit code. --markdown needs
+ * ui_run_command_with's writer; here it is a usage error. */
 int ui_run_command(int argc, char **argv, const char *argv0, FILE *out, FILE *err);
+
+/* Writes lesson's printable handout to out (render/handout.h's
+ * ui_handout_lesson); returns an exit code. */
+typedef int (*ui_markdown_fn)(const char *lesson, const char *argv0, FILE *out, FILE *err);
+
+/* The same, with markdown writing the handout for --markdown. The command
+ * line passes it, so that run.c needs no handout to link. */
+int ui_run_command_with(int argc, char **argv, const char *argv0, FILE *out, FILE *err,
+                        ui_markdown_fn markdown);
 
 #endif

@@ -472,7 +472,11 @@ static void ev_start(struct sim_engine *e, void *ctx, uint64_t arg)
     bool clear = m->skip_starttls || m->auth_before_starttls || m->use_helo;
     s->cfg.tls = clear ? SMTP_CLIENT_TLS_NEVER : SMTP_CLIENT_TLS_IF_OFFERED;
     s->cfg.helo_only = m->use_helo;
-    if (!clear || m->auth_before_starttls) {
+    /* Port 25 is the relay port: nobody logs in there (RFC 6409 1), so a
+     * program using it offers its mail like a server would, and a server
+     * takes it only for its own domains (otherwise: relay denied). */
+    bool relay_port = m->port == 25;
+    if ((!clear && !relay_port) || m->auth_before_starttls) {
         s->cfg.auth_user = m->account;
         s->cfg.auth_password = m->wrong_password ? "not-the-password" : m->password;
     }

@@ -53,7 +53,9 @@ struct sim_mua_config {
     const char *password;
     const char *display_name;  /* From: display name; NULL or "" for none */
     const char *submit_ip;     /* the submission server's address */
-    unsigned    submit_port;   /* 587 (STARTTLS), 465 (implicit TLS) or 25 */
+    unsigned    submit_port;   /* 587 (STARTTLS), 465 (implicit TLS) or 25 (the
+                                  relay port: no AUTH, so only mail for the
+                                  server's own domains is taken) */
     const char *imap_ip;       /* the IMAP server for the Sent copy; NULL: none */
     unsigned    imap_port;     /* 993 (implicit TLS) or 143 (STARTTLS) */
     const char *sent_folder;   /* NULL: "Sent" */
