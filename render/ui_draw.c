@@ -594,7 +594,18 @@ static void narration(struct ui_draw *d, const struct ui_layout *lo, const struc
                   r.w - 3 * lo->pad - rt.w, 0);
     y += (ht.h ? ht.h : lo->px_small) + S(lo, 2);
     const char *s = st->narration[0] ? st->narration : l->summary;
-    text(d, UI_FACE_SANS, lo->px_body + S(lo, 3), THEME_TEXT, s, x, y, LEFT, 0, r.w - 2 * lo->pad);
+    struct ui_tex nt = text(d, UI_FACE_SANS, lo->px_body + S(lo, 3), THEME_TEXT, s, x, y, LEFT, 0,
+                            r.w - 2 * lo->pad);
+    y += nt.h + S(lo, 2);
+    /* What just happened to the story, in plain words, under the lesson's
+     * own text (which may be a few minutes of trace old). */
+    const struct sim_trace_event *n = st->latest;
+    if (n && y < r.y + r.h) {
+        char now[600];
+        snprintf(now, sizeof now, "Now: %s", n->note[0] ? n->note : n->text);
+        text(d, UI_FACE_BOLD, lo->px_small, ui_proto_colour(n->proto), now, x, y, LEFT,
+             r.w - 2 * lo->pad, 0);
+    }
     clip(d, NULL);
 }
 
@@ -739,7 +750,7 @@ static void mail_card(struct ui_draw *d, const struct ui_layout *lo, const struc
     for (size_t i = 0; i < st->nqueue; i++) nq += st->queue[i].host == owner;
     if (nq) {
         char q[64];
-        snprintf(q, sizeof q, "queue: %zu message%s waiting to be delivered", nq, nq == 1 ? "" : "s");
+        snprintf(q, sizeof q, "queue: %zu waiting to go on", nq);
         text(d, UI_FACE_SANS, lo->px_small, THEME_PROTO_QUEUE, q, x, y, LEFT, w, 0);
         y += lh;
     }

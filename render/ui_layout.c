@@ -123,7 +123,7 @@ void ui_layout_compute(struct ui_layout *lo, const struct ui_lesson *l, int w, i
 
     /* The panels follow the window (fit), not the text size: bigger text
      * means fewer lines in the same panels. */
-    int narr_h = imin(h / 4, (int)lround(fit * 104 * fmax(1.0, text_scale)));
+    int narr_h = imin(h / 4, (int)lround(fit * 130 * fmax(1.0, text_scale)));
     int time_h = (int)lround(fit * 46);
     int side_w = (int)lround(w * 0.30);
     int mid_y = narr_h, mid_h = h - narr_h - time_h;

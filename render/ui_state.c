@@ -170,9 +170,14 @@ static void apply(struct ui_state *st, const struct sim_trace_event *ev)
         if (strcmp(ev->text, "narrate") == 0) {
             st->narration = ev->note;
             st->narration_step = ev->step;
+        } else {
+            st->latest = ev;
         }
         break;
-    case SIM_TR_FAULT: apply_fault(st, ev); break;
+    case SIM_TR_FAULT:
+        apply_fault(st, ev);
+        st->latest = ev;
+        break;
     case SIM_TR_CONNECT: open_conn(st, ev); break;
     case SIM_TR_TLS:
         c = open_conn(st, ev);
@@ -189,8 +194,14 @@ static void apply(struct ui_state *st, const struct sim_trace_event *ev)
         c = find_conn(st, ev->conn);
         if (c && ev->proto != SIM_PROTO_TCP) c->proto = ev->proto;
         break;
-    case SIM_TR_MAIL: apply_mail(st, ev); break;
-    case SIM_TR_QUEUE: apply_queue(st, ev); break;
+    case SIM_TR_MAIL:
+        apply_mail(st, ev);
+        st->latest = ev;
+        break;
+    case SIM_TR_QUEUE:
+        apply_queue(st, ev);
+        st->latest = ev;
+        break;
     case SIM_TR_REFUSED:
     case SIM_TR_DNS:
     case SIM_TR_STATE:

@@ -73,6 +73,10 @@ struct ui_state {
     struct ui_queued queue[UI_QUEUE_MAX];
     const char *narration;   /* the latest narration, "" before the first */
     size_t narration_step;
+    /* The latest thing that happened to the story, for the narration bar's
+     * "now" line: an action, a queue change, a fault or a mailbox change
+     * (NULL before the first). */
+    const struct sim_trace_event *latest;
 
     /* about the step itself */
     bool   has_packet;       /* a line or a datagram is on the wire */

@@ -184,7 +184,15 @@ static void test_state_details(void **state)
     assert_int_equal(c->port, 993);
     assert_int_equal(c->proto, SIM_PROTO_IMAP);
     assert_true(c->tls);
+    /* the narration bar's "now": actions, faults, mailbox and queue changes */
+    ui_state_at(&st, 5);
+    assert_null(st.latest);
+    ui_state_at(&st, 6);
+    assert_int_equal(st.latest->step, 6);
+    ui_state_at(&st, 8);
+    assert_int_equal(st.latest->step, 7);
     ui_state_at(&st, 9);
+    assert_int_equal(st.latest->step, 9);
     assert_int_equal(st.msgs[0].flags, SIM_FLAG_SEEN | SIM_FLAG_FLAGGED);
     assert_int_equal(st.msgs[0].changed, 9);
     assert_string_equal(st.msgs[0].subject, "Hi");
