@@ -76,6 +76,11 @@ void ui_json_line(FILE *out, const struct sim_trace_event *ev)
     fprintf(out, ",\"conn\":%u,\"tls\":%s", ev->conn, ev->tls ? "true" : "false");
     field(out, "text", ev->text);
     field(out, "note", ev->note);
+    if (ev->kind == SIM_TR_FAULT) {
+        field(out, "fault", sim_fault_names[ev->fault]);
+        if (ev->fault == SIM_FAULT_PORT_BLOCKED || ev->fault == SIM_FAULT_PORT_OPEN)
+            fprintf(out, ",\"outbound\":%s", ev->outbound ? "true" : "false");
+    }
     if (ev->kind == SIM_TR_MAIL) {
         const struct sim_trace_mail *m = &ev->mail;
         fputs(",\"mail\":{\"change\":", out);

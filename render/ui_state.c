@@ -54,41 +54,50 @@ static struct ui_conn *open_conn(struct ui_state *st, const struct sim_trace_eve
     return c;
 }
 
+/* Finds host h's firewall rule for (port, outbound); nblocks when none. */
+static size_t find_block(const struct ui_state *st, int h, unsigned port, bool outbound)
+{
+    for (size_t i = 0; i < st->nblocks; i++)
+        if (st->blocks[i].host == h && st->blocks[i].port == port &&
+            st->blocks[i].outbound == outbound)
+            return i;
+    return st->nblocks;
+}
+
 static void apply_fault(struct ui_state *st, const struct sim_trace_event *ev)
 {
     int h = host_of(st, ev->from);
     if (h < 0) return;
-    unsigned port;
-    char dir[8];
-    bool down = strcmp(ev->text, "host is down") == 0, cut = strcmp(ev->text, "link cut") == 0;
-    if (down || cut) {
-        if (down)
+    size_t b;
+    switch (ev->fault) {
+    case SIM_FAULT_HOST_DOWN:
+    case SIM_FAULT_LINK_CUT:
+        if (ev->fault == SIM_FAULT_HOST_DOWN)
             st->host_up[h] = false;
         else
             st->link_up[h] = false;
         /* Going down or losing its link cuts its connections (sim/net.h). */
         for (size_t i = st->nconns; i-- > 0;)
             if (st->conns[i].client == h || st->conns[i].server == h) remove_conn_at(st, i);
-    } else if (strcmp(ev->text, "host is back up") == 0) {
+        break;
+    case SIM_FAULT_HOST_UP:
         st->host_up[h] = true;
-    } else if (strcmp(ev->text, "link restored") == 0) {
+        break;
+    case SIM_FAULT_LINK_RESTORED:
         st->link_up[h] = true;
-    } else if (sscanf(ev->text, "port %u blocked %7s", &port, dir) == 2) {
-        bool out = strcmp(dir, "going") == 0;
-        for (size_t i = 0; i < st->nblocks; i++)
-            if (st->blocks[i].host == h && st->blocks[i].port == port &&
-                st->blocks[i].outbound == out)
-                return;
-        if (st->nblocks < UI_BLOCKS_MAX)
-            st->blocks[st->nblocks++] = (struct ui_block){h, port, out};
-    } else if (sscanf(ev->text, "port %u open again %7s", &port, dir) == 2) {
-        bool out = strcmp(dir, "going") == 0;
-        for (size_t i = 0; i < st->nblocks; i++)
-            if (st->blocks[i].host == h && st->blocks[i].port == port &&
-                st->blocks[i].outbound == out) {
-                st->blocks[i] = st->blocks[--st->nblocks];
-                return;
-            }
+        break;
+    case SIM_FAULT_PORT_BLOCKED:
+        if (find_block(st, h, ev->port, ev->outbound) == st->nblocks &&
+            st->nblocks < UI_BLOCKS_MAX)
+            st->blocks[st->nblocks++] = (struct ui_block){h, ev->port, ev->outbound};
+        break;
+    case SIM_FAULT_PORT_OPEN:
+        if ((b = find_block(st, h, ev->port, ev->outbound)) < st->nblocks)
+            st->blocks[b] = st->blocks[--st->nblocks];
+        break;
+    case SIM_FAULT_OTHER:
+    case SIM_FAULT_COUNT:
+        break;
     }
 }
 

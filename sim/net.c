@@ -218,11 +218,12 @@ bool sim_host_port_blocked(const struct sim_host *h, unsigned port, bool outboun
     return find_rule(h, port, outbound) != NULL;
 }
 
-static void record_fault(struct sim_host *h, const char *text, const char *note)
+static void record_fault(struct sim_host *h, enum sim_fault fault, unsigned port,
+                         bool outbound, const char *text, const char *note)
 {
     struct sim_trace_event ev = {
-        .kind = SIM_TR_FAULT, .proto = SIM_PROTO_SIM, .from = h->name,
-        .text = text, .note = note,
+        .kind = SIM_TR_FAULT, .proto = SIM_PROTO_SIM, .from = h->name, .port = port,
+        .fault = fault, .outbound = outbound, .text = text, .note = note,
     };
     sim_record(h->net->engine, &ev);
 }
@@ -235,7 +236,8 @@ int sim_host_block_port(struct sim_host *h, unsigned port, bool outbound)
     char text[160];
     snprintf(text, sizeof text, "port %u blocked %s %s", port,
              outbound ? "going out from" : "coming in to", h->name);
-    record_fault(h, text, outbound ? "a firewall on this host's network drops "
+    record_fault(h, SIM_FAULT_PORT_BLOCKED, port, outbound, text,
+                 outbound ? "a firewall on this host's network drops "
                                      "connections it opens to that port"
                                    : "a firewall drops connections to this port");
     return 0;
@@ -249,7 +251,7 @@ int sim_host_unblock_port(struct sim_host *h, unsigned port, bool outbound)
     char text[160];
     snprintf(text, sizeof text, "port %u open again %s %s", port,
              outbound ? "going out from" : "coming in to", h->name);
-    record_fault(h, text, "");
+    record_fault(h, SIM_FAULT_PORT_OPEN, port, outbound, text, "");
     return 0;
 }
 
@@ -653,7 +655,8 @@ void sim_host_set_up(struct sim_host *h, bool up)
 {
     if (h->up == up) return;
     h->up = up;
-    record_fault(h, up ? "host is back up" : "host is down",
+    record_fault(h, up ? SIM_FAULT_HOST_UP : SIM_FAULT_HOST_DOWN, 0, false,
+                 up ? "host is back up" : "host is down",
                  up ? "it answers connections again"
                     : "connections to it now go unanswered; open ones are cut");
     if (!up) cut_connections(h);
@@ -663,7 +666,8 @@ void sim_host_set_link(struct sim_host *h, bool connected)
 {
     if (h->link_cut == !connected) return;
     h->link_cut = !connected;
-    record_fault(h, connected ? "link restored" : "link cut",
+    record_fault(h, connected ? SIM_FAULT_LINK_RESTORED : SIM_FAULT_LINK_CUT, 0, false,
+                 connected ? "link restored" : "link cut",
                  connected ? "the host's network link works again: new connections "
                              "get through"
                            : "the host still runs, but its network link is down: open "

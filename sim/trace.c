@@ -11,6 +11,9 @@ const char *const sim_trace_kind_names[SIM_TR_KIND_COUNT] = {
     "tls", "dns", "state", "mail", "queue",
 };
 const char *const sim_dir_names[SIM_DIR_COUNT] = {"", "c2s", "s2c"};
+const char *const sim_fault_names[SIM_FAULT_COUNT] = {
+    "other", "host-down", "host-up", "port-blocked", "port-open", "link-cut", "link-restored",
+};
 const char *const sim_mail_change_names[SIM_MAIL_CHANGE_COUNT] = {
     "added", "flags", "removed",
 };

@@ -64,6 +64,21 @@ enum sim_mail_change {
 };
 extern const char *const sim_mail_change_names[SIM_MAIL_CHANGE_COUNT];
 
+/* What a SIM_TR_FAULT changed, so a view can show it without reading the
+ * text (which is for people). SIM_FAULT_OTHER: anything else (the text
+ * says what). */
+enum sim_fault {
+    SIM_FAULT_OTHER,
+    SIM_FAULT_HOST_DOWN,
+    SIM_FAULT_HOST_UP,
+    SIM_FAULT_PORT_BLOCKED, /* port, outbound: a firewall rule added */
+    SIM_FAULT_PORT_OPEN,    /* port, outbound: that rule removed */
+    SIM_FAULT_LINK_CUT,
+    SIM_FAULT_LINK_RESTORED,
+    SIM_FAULT_COUNT
+};
+extern const char *const sim_fault_names[SIM_FAULT_COUNT];
+
 /* Message flags (RFC 3501 2.3.2 system flags), as a bit set. */
 enum sim_flag {
     SIM_FLAG_SEEN = 1u << 0,
@@ -103,6 +118,9 @@ struct sim_trace_event {
     const char *text;    /* the exact line, or what happened in brief */
     const char *note;    /* the plain-language explanation for students */
     struct sim_trace_mail mail; /* SIM_TR_MAIL only */
+    enum sim_fault fault;  /* SIM_TR_FAULT: what changed on host `from` */
+    bool     outbound;     /* PORT_BLOCKED/OPEN: the rule is on connections
+                              the host opens (else on those it receives) */
 };
 
 struct sim_trace;

@@ -184,6 +184,16 @@ static void test_failures(void **state)
     sim_engine_run(&engine, SIM_SEC(100));
     assert_string_equal(story, "30030:failed:blocked by a firewall ");
 
+    /* the rule is in the trace with its structured fields */
+    const struct sim_trace_event *rule = NULL;
+    for (size_t i = 0; i < sim_trace_len(engine.trace); i++)
+        if (sim_trace_get(engine.trace, i)->kind == SIM_TR_FAULT) rule = sim_trace_get(engine.trace, i);
+    assert_non_null(rule);
+    assert_int_equal(rule->fault, SIM_FAULT_PORT_BLOCKED);
+    assert_int_equal(rule->port, 25);
+    assert_true(rule->outbound);
+    assert_string_equal(rule->from, "pc");
+
     story[0] = 0;
     assert_int_equal(sim_host_unblock_port(pc, 25, true), 0);
     sim_host_set_up(mx, false);

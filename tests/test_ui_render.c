@@ -266,10 +266,14 @@ static void test_down_and_blocked(void **state)
     struct sim_trace *tr = sim_trace_new();
     assert_non_null(tr);
     struct sim_trace_event ev[] = {
-        {.kind = SIM_TR_FAULT, .proto = SIM_PROTO_SIM, .from = "mx", .text = "port 25 blocked coming in to mx"},
-        {.kind = SIM_TR_FAULT, .proto = SIM_PROTO_SIM, .from = "mx", .text = "host is down"},
-        {.kind = SIM_TR_FAULT, .proto = SIM_PROTO_SIM, .from = "mx", .text = "host is back up"},
-        {.kind = SIM_TR_FAULT, .proto = SIM_PROTO_SIM, .from = "mx", .text = "port 25 open again coming in to mx"},
+        {.kind = SIM_TR_FAULT, .proto = SIM_PROTO_SIM, .from = "mx", .port = 25,
+         .fault = SIM_FAULT_PORT_BLOCKED, .text = "port 25 blocked coming in to mx"},
+        {.kind = SIM_TR_FAULT, .proto = SIM_PROTO_SIM, .from = "mx",
+         .fault = SIM_FAULT_HOST_DOWN, .text = "host is down"},
+        {.kind = SIM_TR_FAULT, .proto = SIM_PROTO_SIM, .from = "mx",
+         .fault = SIM_FAULT_HOST_UP, .text = "host is back up"},
+        {.kind = SIM_TR_FAULT, .proto = SIM_PROTO_SIM, .from = "mx", .port = 25,
+         .fault = SIM_FAULT_PORT_OPEN, .text = "port 25 open again coming in to mx"},
     };
     for (size_t i = 0; i < 4; i++) assert_true(sim_trace_add(tr, &ev[i]) >= 0);
     l->trace = tr;

@@ -73,6 +73,15 @@ static struct ui_lesson *fake_lesson(void)
         /* 19 */ base(SIM_TR_FAULT, SIM_PROTO_SIM, "pc", "", 0, 0, "link cut"),
         /* 20 */ base(SIM_TR_FAULT, SIM_PROTO_SIM, "pc", "", 0, 0, "link restored"),
     };
+    /* the view reads what changed from the structured fields, not the text */
+    ev[7].fault = SIM_FAULT_PORT_BLOCKED;
+    ev[7].port = 25;
+    ev[11].fault = SIM_FAULT_HOST_DOWN;
+    ev[14].fault = SIM_FAULT_HOST_UP;
+    ev[15].fault = SIM_FAULT_PORT_OPEN;
+    ev[15].port = 25;
+    ev[19].fault = SIM_FAULT_LINK_CUT;
+    ev[20].fault = SIM_FAULT_LINK_RESTORED;
     ev[0].note = "Lesson starts.";
     ev[16].dir = SIM_DIR_C2S;
     for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++) assert_int_equal(sim_trace_add(tr, &ev[i]), (long)i);
