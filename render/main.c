@@ -7,6 +7,7 @@
 #include "render/handout.h"
 #include "render/quiz.h"
 #include "render/run.h"
+#include "render/serve.h"
 #include "render/teacher.h"
 #include "render/ui_snapshot.h"
 #include "render/ui_window.h"
@@ -27,6 +28,11 @@ struct command {
 static int cmd_run(int argc, char **argv, const char *argv0)
 {
     return ui_run_command_with(argc, argv, argv0, stdout, stderr, ui_handout_lesson);
+}
+
+static int cmd_serve(int argc, char **argv, const char *argv0)
+{
+    return ui_serve_command(argc, argv, argv0, stdout, stderr);
 }
 
 static int cmd_view(int argc, char **argv, const char *argv0)
@@ -61,6 +67,9 @@ static const struct command commands[] = {
     {"quiz", cmd_quiz, "quiz LESSON", "ask a lesson's questions in the terminal and keep the score"},
     {"check", cmd_check, "check FILE",
      "check a lesson file you wrote: every problem with its line (exit 2 if any)"},
+    {"serve", cmd_serve,
+     "serve [LESSON] [--port-offset N] [--user ADDRESS:PASSWORD]... [--maildir DIR] [--headless] [--bind ADDRESS]",
+     "open the lesson's servers to real mail programs on loopback (SMTP 10025, IMAPS 10993, ...)"},
     {"view", cmd_view, "view [LESSON]",
      "open the window on a lesson (what `mailsim` alone does); H lists the keys"},
     {"snapshot", cmd_snapshot, "snapshot [LESSON] --step N --out FILE.png [--size WxH] [--eavesdrop]",

@@ -47,8 +47,10 @@
 
 /* Sessions one server holds at once. Each costs an imap_server machine
  * (about 1 MiB with its scratch, MIME tree and message table), so a bound
- * keeps a runaway lesson small; Dovecot's default per-user limit is 10. */
-#define SIM_IMAPD_SESSIONS_MAX 16
+ * keeps a runaway lesson small (Dovecot's default per-user limit is 10);
+ * 128 leaves room for the live bridge's load test, 100 real sessions at
+ * once (make bench-bridge). A lesson's devices open one or two. */
+#define SIM_IMAPD_SESSIONS_MAX 128
 
 struct sim_imapd;
 
