@@ -19,11 +19,9 @@ SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 DEB_PACKAGES := build-essential clang pkg-config \
                 libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev \
                 libcjson-dev libcmocka-dev libssl-dev \
-                libclang-rt-14-dev \
-                python3 curl bind9-dnsutils dovecot-imapd dovecot-pop3d postfix mutt
+                libclang-rt-14-dev
 PKGS_SIM    := libcjson
 PKGS_RENDER := sdl2 SDL2_ttf SDL2_image
-PKGS_BRIDGE := openssl
 
 # protocols/: the codecs, libc only.
 PROTOCOL_SRC := \
@@ -71,13 +69,6 @@ SIM_SRC := \
 	sim/mua.c \
 	sim/device.c \
 	sim/compare.c \
-	sim/maildir.c \
-
-# The live bridge (mailsim serve): sockets and OpenSSL, linked only into the
-# program and the bridge's tests (TEST_BRIDGE_TESTS).
-BRIDGE_SRC := \
-	sim/bridge.c \
-	sim/bridge_tls.c \
 
 # render/: views and the command line. main.c holds main() and stays last.
 RENDER_SRC := \
@@ -93,7 +84,7 @@ RENDER_SRC := \
 	render/quiz.c \
 	render/handout.c \
 	render/teacher.c \
-	render/serve.c \
+	render/compare_view.c \
 	render/main.c \
 
 # tests/: one cmocka program per module, tests/NAME.c -> $(BUILD)/test/NAME,
@@ -187,7 +178,6 @@ OBJ_DIR      := $(BUILD)/obj
 ASAN_DIR     := $(BUILD)/asan
 TEST_DIR     := $(BUILD)/test
 LIB_OBJ      := $(LIB_SRC:%.c=$(OBJ_DIR)/%.o)
-BRIDGE_OBJ   := $(BRIDGE_SRC:%.c=$(OBJ_DIR)/%.o)
 RENDER_OBJ   := $(RENDER_SRC:%.c=$(OBJ_DIR)/%.o)
 ASAN_LIB_OBJ := $(LIB_SRC:%.c=$(ASAN_DIR)/%.o)
 TEST_BIN     := $(TESTS:%=$(TEST_DIR)/%)
@@ -218,8 +208,8 @@ deps:
 run: all
 	./$(BUILD)/mailsim
 
-$(BUILD)/mailsim: $(LIB_OBJ) $(BRIDGE_OBJ) $(RENDER_OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_SIM) $(PKGS_RENDER) $(PKGS_BRIDGE)) -lm
+$(BUILD)/mailsim: $(LIB_OBJ) $(RENDER_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_SIM) $(PKGS_RENDER)) -lm
 
 $(OBJ_DIR)/protocols/%.o: protocols/%.c
 	@mkdir -p $(dir $@)
@@ -247,9 +237,7 @@ asan_obj = $(patsubst %.c,$(ASAN_DIR)/%.o,$(1))
 # Tests that draw with SDL2, SDL2_ttf and SDL2_image also build and link
 # with PKGS_RENDER.
 TEST_RENDER_TESTS := test_ui_render
-# Tests of the live bridge link OpenSSL.
-TEST_BRIDGE_TESTS := test_bridge
-test_pkgs = $(PKGS_SIM) cmocka $(if $(filter $(1),$(TEST_RENDER_TESTS)),$(PKGS_RENDER)) $(if $(filter $(1),$(TEST_BRIDGE_TESTS)),$(PKGS_BRIDGE))
+test_pkgs = $(PKGS_SIM) cmocka $(if $(filter $(1),$(TEST_RENDER_TESTS)),$(PKGS_RENDER))
 
 .SECONDEXPANSION:
 $(TEST_DIR)/%: tests/%.c $$(call asan_obj,$$(TEST_$$*)) tests/testkit.h
@@ -259,11 +247,11 @@ $(TEST_DIR)/%: tests/%.c $$(call asan_obj,$$(TEST_$$*)) tests/testkit.h
 
 # gcc builds the program and the tests; clang must compile every file warning-free too.
 clang-check:
-	@for f in $(LIB_SRC) $(BRIDGE_SRC) $(RENDER_SRC); do \
+	@for f in $(LIB_SRC) $(RENDER_SRC); do \
 		clang $(CSTD) $(WARN) $(CPPFLAGS) $(call pkg_cflags,$(PKGS_SIM) $(PKGS_RENDER)) \
 			-fsyntax-only $$f || exit 1; \
 	done
-	@echo "clang-check: $(words $(LIB_SRC) $(BRIDGE_SRC) $(RENDER_SRC)) files compile warning-free with clang"
+	@echo "clang-check: $(words $(LIB_SRC) $(RENDER_SRC)) files compile warning-free with clang"
 
 test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/mailsim clang-check $(TEST_BIN)
@@ -276,7 +264,7 @@ test: deps
 BENCHES := \
 	bench_frame \
 
-BENCH_bench_frame := $(LIB_SRC) $(filter-out render/main.c render/serve.c,$(RENDER_SRC))
+BENCH_bench_frame := $(LIB_SRC) $(filter-out render/main.c,$(RENDER_SRC))
 
 BENCH_DIR := $(BUILD)/bench
 BENCH_BIN := $(BENCHES:%=$(BENCH_DIR)/%)
@@ -368,4 +356,4 @@ fuzz-merge: $(FUZZ_BIN)
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJ:.o=.d) $(BRIDGE_OBJ:.o=.d) $(RENDER_OBJ:.o=.d) $(ASAN_LIB_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(RENDER_OBJ:.o=.d) $(ASAN_LIB_OBJ:.o=.d)

@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "protocols/common.h"
+#include "render/compare_view.h"
 #include "render/handout.h"
 #include "render/quiz.h"
 #include "render/run.h"
-#include "render/serve.h"
 #include "render/teacher.h"
 #include "render/ui_snapshot.h"
 #include "render/ui_window.h"
@@ -30,9 +30,9 @@ static int cmd_run(int argc, char **argv, const char *argv0)
     return ui_run_command_with(argc, argv, argv0, stdout, stderr, ui_handout_lesson);
 }
 
-static int cmd_serve(int argc, char **argv, const char *argv0)
+static int cmd_compare(int argc, char **argv, const char *argv0)
 {
-    return ui_serve_command(argc, argv, argv0, stdout, stderr);
+    return ui_compare_command(argc, argv, argv0, stdout, stderr);
 }
 
 static int cmd_view(int argc, char **argv, const char *argv0)
@@ -67,9 +67,9 @@ static const struct command commands[] = {
     {"quiz", cmd_quiz, "quiz LESSON", "ask a lesson's questions in the terminal and keep the score"},
     {"check", cmd_check, "check FILE",
      "check a lesson file you wrote: every problem with its line (exit 2 if any)"},
-    {"serve", cmd_serve,
-     "serve [LESSON] [--port-offset N] [--user ADDRESS:PASSWORD]... [--maildir DIR] [--headless] [--bind ADDRESS]",
-     "open the lesson's servers to real mail programs on loopback (SMTP 10025, IMAPS 10993, ...)"},
+    {"compare", cmd_compare,
+     "compare [--rule NAME] [--devices N] [--days D] [--per-day M] [--leave-on-server] [--seed S] [--json] [--plot FILE.png]",
+     "IMAP sync against POP3 download on the same mail over simulated days: the numbers, and a chart"},
     {"view", cmd_view, "view [LESSON]",
      "open the window on a lesson (what `mailsim` alone does); H lists the keys"},
     {"snapshot", cmd_snapshot, "snapshot [LESSON] --step N --out FILE.png [--size WxH] [--eavesdrop]",

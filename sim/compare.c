@@ -168,6 +168,7 @@ int sim_compare_rule_params(enum sim_compare_rule rule, struct sim_compare_param
         return 0;
     case SIM_CMP_RULE_ONE_PC:
         p->devices = 1;
+        p->first_device = 2; /* the desktop */
         p->days = 30;
         p->per_day = 20;
         return 0;
@@ -193,6 +194,7 @@ const char *sim_compare_check(const struct sim_compare_params *p)
         return "the messages a day must be 1 to 1000";
     if ((uint64_t)p->days * p->per_day > SIM_COMPARE_MSGS_MAX)
         return "days times messages a day must be at most 100000";
+    if (p->first_device >= SIM_COMPARE_DEVICES_MAX) return "the first device must be 0 to 7";
     if (p->delete_pct > 100 || p->file_pct > 100 - p->delete_pct)
         return "the deleted and filed percentages must add up to at most 100";
     return NULL;
@@ -241,10 +243,15 @@ static long msg_number(const char *subject)
     return n;
 }
 
+static const struct profile *profile_of(const struct sim_compare *c, size_t i)
+{
+    return &profiles[(c->p.first_device + i) % SIM_COMPARE_DEVICES_MAX];
+}
+
 static int device_of(const struct side *s, const char *owner)
 {
     for (unsigned i = 0; i < s->c->p.devices; i++)
-        if (strcmp(owner, profiles[i].name) == 0) return (int)i;
+        if (strcmp(owner, profile_of(s->c, i)->name) == 0) return (int)i;
     return -1;
 }
 
@@ -457,7 +464,7 @@ static int side_run(struct side *s, char *err, size_t cap)
     else s->pop3d = sim_pop3d_attach(s->net, server, s->store, SIM_POP3D_PORT_TLS, true, false);
     if (!s->imapd && !s->pop3d) goto oom;
     for (unsigned i = 0; i < p->devices; i++) {
-        const struct profile *pr = &profiles[i];
+        const struct profile *pr = profile_of(c, i);
         struct sim_host *h = sim_net_add_host(s->net, pr->name, pr->ip, pr->role,
                                               SIM_MSEC(pr->latency_ms), (uint64_t)pr->kbps * 1000u);
         struct sim_device_config cfg = {
@@ -590,12 +597,12 @@ const struct sim_compare_params *sim_compare_params(const struct sim_compare *c)
 
 const char *sim_compare_device_name(const struct sim_compare *c, size_t i)
 {
-    return i < c->p.devices ? profiles[i].name : NULL;
+    return i < c->p.devices ? profile_of(c, i)->name : NULL;
 }
 
 sim_time sim_compare_device_interval(const struct sim_compare *c, size_t i)
 {
-    return i < c->p.devices ? SIM_SEC(60) * profiles[i].every_min : 0;
+    return i < c->p.devices ? SIM_SEC(60) * profile_of(c, i)->every_min : 0;
 }
 
 const struct sim_compare_measures *sim_compare_final(const struct sim_compare *c,

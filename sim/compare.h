@@ -21,7 +21,7 @@
  * The usage, identical on both sides. Device i checks mail every
  * interval_i (the phone every 30 minutes, the laptop every hour, the
  * desktop every 3 hours, ...; see sim_compare_device_name). Every evening
- * at 20:00 the user tidies up on the first device (the phone): each
+ * at 20:00 the user tidies up on the first device (usually the phone): each
  * message it holds that arrived at least 8 hours earlier (so every device
  * has checked since) is read, and then deleted, filed into a folder
  * (Work, Family, Receipts, Travel) or kept; a kept message is flagged now
@@ -77,6 +77,9 @@ struct sim_compare_params {
     uint64_t seed;
     unsigned delete_pct;   /* of tidied messages: deleted (0..100) */
     unsigned file_pct;     /* filed into a folder; the rest is kept a week */
+    unsigned first_device; /* the profile device 0 takes (0: the phone; the
+                              devices follow in order, wrapping round): the
+                              one-pc rule starts at the desktop */
     bool     keep_trace;   /* keep every event of both runs (for the split
                               view; a long run is millions of lines), or
                               only count them */
