@@ -54,6 +54,8 @@ bool ui_quiz_option_matches(const char *opt, const char *reply, enum sim_proto p
     size_t n;
     status_word(reply, proto, &w, &n);
     size_t on = word_len(opt);
+    /* "250, with its extensions": the punctuation after the word is prose */
+    while (on > 1 && strchr(",:;", opt[on - 1])) on--;
     /* an option may be just the code, or the code and its text */
     return n > 0 && on == n && strncasecmp(opt, w, n) == 0;
 }
@@ -61,6 +63,55 @@ bool ui_quiz_option_matches(const char *opt, const char *reply, enum sim_proto p
 static bool starts_with_nocase(const char *s, const char *prefix)
 {
     return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Whether a client's line is the one `after` names: it starts with it, or,
+ * for IMAP, its command after the tag does (RFC 3501 2.2.1: "a001 LOGIN"
+ * matches "LOGIN"), so a question need not know the tags. */
+static bool line_matches(const struct sim_trace_event *ev, const char *after)
+{
+    if (starts_with_nocase(ev->text, after)) return true;
+    if (ev->proto != SIM_PROTO_IMAP) return false;
+    const char *sp = strchr(ev->text, ' ');
+    return sp && starts_with_nocase(sp + 1, after);
+}
+
+/* The step of the first line of the server's reply to the client's line at
+ * step `cmd`, or -1. SMTP clients may pipeline (RFC 2920): replies come in
+ * the order of the commands, so the reply is found by counting. Walking the
+ * connection from its start, each client command waits in line; a reply's
+ * last line ("250 ..." rather than "250-...", RFC 5321 4.2.1) answers the
+ * oldest. After 354 the client's lines are the message up to the lone dot,
+ * which waits for a reply like a command; the greeting answers nothing. */
+static long smtp_reply_to(const struct sim_trace *tr, size_t cmd)
+{
+    const struct sim_trace_event *c = sim_trace_get(tr, cmd);
+    size_t n = sim_trace_len(tr), before = 0, answered = 0;
+    bool in_body = false, greeted = false;
+    long first = -1; /* the first line of the reply being read */
+    for (size_t i = 0; i < n; i++) {
+        const struct sim_trace_event *ev = sim_trace_get(tr, i);
+        if (ev->kind != SIM_TR_LINE || ev->conn != c->conn) continue;
+        if (ev->dir == SIM_DIR_C2S) {
+            if (in_body && strcmp(ev->text, ".") != 0) continue;
+            in_body = false;
+            if (i <= cmd) before++; /* commands up to and including ours */
+            continue;
+        }
+        if (first < 0) first = (long)i;
+        if (strlen(ev->text) > 3 && ev->text[3] == '-') continue; /* more lines follow */
+        long reply = first;
+        first = -1;
+        if (!greeted) {
+            greeted = true; /* 220 (or 554) greets; it answers no command */
+            continue;
+        }
+        answered++;
+        if (strncmp(ev->text, "354", 3) == 0) in_body = true;
+        if (i > cmd && answered == before) return reply;
+        if (answered >= before && i > cmd) return -1;
+    }
+    return -1;
 }
 
 /* Finds a predict question's pause point and reply in tr. */
@@ -75,11 +126,13 @@ static void resolve(struct ui_quiz_item *it, const struct sim_scenario *s,
         const struct sim_trace_event *ev = sim_trace_get(tr, i);
         if (ev->kind != SIM_TR_LINE || ev->dir != SIM_DIR_C2S) continue;
         if (host && strcmp(ev->from, host) != 0) continue;
-        if (!starts_with_nocase(ev->text, q->after) || ++seen < q->occurrence) continue;
+        if (!line_matches(ev, q->after) || ++seen < q->occurrence) continue;
         it->pause_step = i;
-        for (size_t k = i + 1; k < n; k++) {
+        long smtp = ev->proto == SIM_PROTO_SMTP ? smtp_reply_to(tr, i) : -1;
+        for (size_t k = smtp >= 0 ? (size_t)smtp : i + 1; k < n; k++) {
             const struct sim_trace_event *r = sim_trace_get(tr, k);
             if (r->kind != SIM_TR_LINE || r->dir != SIM_DIR_S2C || r->conn != ev->conn) continue;
+            if (ev->proto == SIM_PROTO_SMTP && smtp < 0) return; /* never answered */
             it->found = true;
             it->reply_step = k;
             for (size_t o = 0; o < q->noptions; o++)

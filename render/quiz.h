@@ -4,13 +4,17 @@
  *
  * A "predict" question is tied to the run: its pause point is the client's
  * line the question names (the occurrence-th line a client sent starting
- * with `after`, from the `from` host when given), and its answer is what
- * the server really said next on that connection. ui_quiz_init() finds both
+ * with `after`, or for IMAP whose command after the tag does, from the
+ * `from` host when given), and its answer is what
+ * the server really answered to that line: for SMTP the reply to that
+ * command, counted in order as pipelining needs (RFC 2920), otherwise the
+ * server's next line on that connection. ui_quiz_init() finds both
  * in the trace; the option that matches the real reply is the right one,
  * whatever the file says, and ui_quiz_check() reports a file whose answer
  * disagrees with the run (that is what `mailsim check` prints).
  *
- * An option matches a reply when the option's first word equals the
+ * An option matches a reply when the option's first word (less a comma,
+ * colon or semicolon after it) equals the
  * reply's status word, ignoring case: an SMTP reply's code ("250" in
  * "250-PIPELINING" or "250 2.1.5 Ok"), a POP3 reply's "+OK" or "-ERR", an
  * IMAP response's word after its tag ("OK", "NO", "BAD"; "*" or "+" for an
