@@ -257,27 +257,34 @@ test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/mailsim clang-check $(TEST_BIN)
 	@tests/run_tests.sh $(TEST_BIN)
 
-# ---- benchmarks ---------------------------------------------------------------
-#   make bench   build and run each program tests/bench/NAME.c, optimised and
-#                without sanitizers, linked with the sources its BENCH_NAME
-#                line lists (and the render libraries)
+# ---- benchmarks (tests/bench/README.md) --------------------------------------
+#   make bench   build each program tests/bench/NAME.c, optimised and without
+#                sanitizers, linked with the sources its BENCH_NAME line lists
+#                (and the render libraries), run them all (tests/bench/run.sh)
+#                and print one table: name, median, unit, reference, ratio
 BENCHES := \
 	bench_frame \
+	bench_e2e \
 
 BENCH_bench_frame := $(LIB_SRC) $(filter-out render/main.c,$(RENDER_SRC))
+BENCH_bench_e2e := $(PROTOCOL_SRC) sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/dns_service.c sim/store.c sim/mta.c sim/imapd.c sim/pop3d.c sim/mua.c sim/device.c
 
 BENCH_DIR := $(BUILD)/bench
 BENCH_BIN := $(BENCHES:%=$(BENCH_DIR)/%)
 
-$(BENCH_DIR)/%: tests/bench/%.c $$(patsubst %.c,$(OBJ_DIR)/%.o,$$(BENCH_$$*))
+# (through a function: a % written in a pattern rule's prerequisites would
+# be taken for the stem)
+bench_obj = $(patsubst %.c,$(OBJ_DIR)/%.o,$(1))
+
+$(BENCH_DIR)/%: tests/bench/%.c $$(call bench_obj,$$(BENCH_$$*))
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(CPPFLAGS) $(call pkg_cflags,$(PKGS_SIM) $(PKGS_RENDER)) \
-		-o $@ $< $(patsubst %.c,$(OBJ_DIR)/%.o,$(BENCH_$*)) \
+		-o $@ $< $(call bench_obj,$(BENCH_$*)) \
 		$(call pkg_libs,$(PKGS_SIM) $(PKGS_RENDER)) -lm
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BENCH_BIN)
-	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+	@tests/bench/run.sh $(BENCH_BIN)
 
 # ---- fuzzing (tests/fuzz/README.md) -----------------------------------------
 #   make fuzz [FUZZ_SECONDS=N]  run each libFuzzer target N seconds (default 20)

@@ -1164,15 +1164,18 @@ struct sim_device *sim_device_new(struct sim_engine *e, struct sim_net *net, str
     d->account = dup_str(cfg->account);
     d->password = dup_str(cfg->password);
     d->server_ip = dup_str(cfg->server_ip);
-    d->uidl_store = calloc(SIM_DEVICE_UIDLS_MAX, sizeof *d->uidl_store);
-    if (!d->account || !d->password || !d->server_ip || !d->uidl_store) {
+    /* The unique-ids a POP3 device remembers (72 KiB): IMAP has no use for them. */
+    if (cfg->proto == SIM_DEVICE_POP3)
+        d->uidl_store = calloc(SIM_DEVICE_UIDLS_MAX, sizeof *d->uidl_store);
+    if (!d->account || !d->password || !d->server_ip ||
+        (cfg->proto == SIM_DEVICE_POP3 && !d->uidl_store)) {
         sim_device_free(d);
         return NULL;
     }
     d->cfg.account = d->account;
     d->cfg.password = d->password;
     d->cfg.server_ip = d->server_ip;
-    pop3_uidl_set_init(&d->seen, d->uidl_store, SIM_DEVICE_UIDLS_MAX);
+    if (d->uidl_store) pop3_uidl_set_init(&d->seen, d->uidl_store, SIM_DEVICE_UIDLS_MAX);
     return d;
 }
 

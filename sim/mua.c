@@ -411,7 +411,10 @@ static bool compose(struct sim_mua *m, size_t job)
         free(buf);
         return false;
     }
-    j->msg = buf;
+    /* Keep only what the message needs: the job holds it until the MUA
+     * is freed, and the room for the largest one is 64 KiB. */
+    char *fit = realloc(buf, len + 1);
+    j->msg = fit ? fit : buf;
     j->len = len;
     j->res.size = len;
     /* the envelope: the bare addresses, not the display names */
