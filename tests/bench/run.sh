@@ -7,7 +7,7 @@
 #
 # A result is a line "BENCH<TAB>name<TAB>median<TAB>unit<TAB>reference<TAB>ratio"
 # on the benchmark's standard output ("-" for no reference or ratio). A
-# benchmark that prints none gets a row saying so. Exits 1 when a benchmark
+# benchmark that prints none gets a row "? see above". Exits 1 when a benchmark
 # failed (its row says so too), after running the others.
 set -u -o pipefail
 
@@ -28,7 +28,7 @@ for b in "$@"; do
     if grep -q '^BENCH	' "$out"; then
         grep '^BENCH	' "$out" | cut -f2- >>"$rows"
     else
-        printf '%s\t(no BENCH line: see its output above)\t\t\t\n' "$name" >>"$rows"
+        printf '%s\t?\tsee above\t-\t-\n' "$name" >>"$rows"
     fi
 done
 
