@@ -23,7 +23,7 @@ static double secs(sim_time t)
 void ui_markdown_text(FILE *out, const char *s)
 {
     for (const char *p = s; *p; p++) {
-        if (strchr("|`*_<[\\", *p))
+        if (strchr("|`*_<\\", *p))
             fputc('\\', out);
         if (*p == '\n' || *p == '\r')
             fputc(' ', out);
@@ -108,9 +108,11 @@ static void connection_table(FILE *out, const struct sim_trace *tr, size_t first
         ui_markdown_text(out, ev->note);
         fputs(" | ", out);
         if (ui_eavesdropper_view(ev, eve, sizeof eve)) {
-            if (ev->tls)
+            if (ev->tls) {
+                fputc('*', out);
                 ui_markdown_text(out, eve);
-            else
+                fputc('*', out);
+            } else
                 code_cell(out, eve);
         }
         fputs(" |\n", out);
@@ -162,7 +164,7 @@ static void questions(FILE *out, const struct ui_quiz *qz, const struct sim_trac
         ui_markdown_text(out, q->text);
         fputs("\n\n", out);
         for (size_t o = 0; o < q->noptions; o++) {
-            fprintf(out, "    %c. ", letters[o]);
+            fprintf(out, "    - **%c.** ", letters[o]);
             ui_markdown_text(out, q->options[o]);
             fputs("\n", out);
         }
@@ -219,11 +221,15 @@ int ui_handout_write(FILE *out, const struct sim_scenario *s, const struct sim_t
         fputs("\n\n", out);
     }
     sim_time end = n ? sim_trace_get(tr, n - 1)->t : 0;
+    /* "lessons/NAME.json" reads better than the path the program found */
+    const char *shown_source = source ? source : "";
+    for (const char *p = shown_source; (p = strstr(p, "lessons/")) != NULL; p++)
+        shown_source = p;
     fprintf(out, "*Played by mailsim from* `%s`*: %zu events in %.3f s of simulated time. "
                  "Times are seconds from the start. \"C:\" is what a client sent, \"S:\" what "
                  "the server answered; TLS hides a line's words from an eavesdropper, not its "
                  "length.*\n\n",
-            source ? source : "", n, secs(end));
+            shown_source, n, secs(end));
 
     fputs("## The story\n\n", out);
     size_t nnarr = 0;

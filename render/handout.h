@@ -23,7 +23,7 @@ int ui_handout_write(FILE *out, const struct sim_scenario *s, const struct sim_t
                      const struct ui_quiz *qz, const char *source);
 
 /* Writes s as Markdown text that cannot break the page: '|' (a table's
- * column separator), '`', '*', '_', '<', '[' and '\' are escaped, line
+ * column separator), '`', '*', '_', '<' and '\' are escaped, line
  * breaks become spaces. */
 void ui_markdown_text(FILE *out, const char *s);
 
