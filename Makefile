@@ -19,9 +19,11 @@ SANITIZE  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 DEB_PACKAGES := build-essential clang pkg-config \
                 libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev \
                 libcjson-dev libcmocka-dev libssl-dev \
-                libclang-rt-14-dev
+                libclang-rt-14-dev \
+                python3 curl bind9-dnsutils dovecot-imapd dovecot-pop3d postfix mutt
 PKGS_SIM    := libcjson
 PKGS_RENDER := sdl2 SDL2_ttf SDL2_image
+PKGS_BRIDGE := openssl
 
 # protocols/: the codecs, libc only.
 PROTOCOL_SRC := \
@@ -69,6 +71,13 @@ SIM_SRC := \
 	sim/mua.c \
 	sim/device.c \
 	sim/compare.c \
+	sim/maildir.c \
+
+# The live bridge (mailsim serve): sockets and OpenSSL, linked only into the
+# program and the bridge's tests (TEST_BRIDGE_TESTS).
+BRIDGE_SRC := \
+	sim/bridge.c \
+	sim/bridge_tls.c \
 
 # render/: views and the command line. main.c holds main() and stays last.
 RENDER_SRC := \
@@ -85,11 +94,16 @@ RENDER_SRC := \
 	render/handout.c \
 	render/teacher.c \
 	render/compare_view.c \
+	render/serve.c \
 	render/main.c \
 
 # tests/: one cmocka program per module, tests/NAME.c -> $(BUILD)/test/NAME,
 # linked with the sanitized objects of the sources its TEST_NAME line lists.
 TESTS := \
+	test_maildir \
+	test_bridge \
+	test_dovecot \
+	test_interop \
 	test_compare \
 	test_linebuf \
 	test_imap_server \
@@ -128,12 +142,14 @@ TESTS := \
 	test_smtp_dialogue \
 	test_dsn \
 	test_sim_mta \
-	test_handout \
-	test_quiz \
 	test_lessons \
 	test_conservation \
 
 TEST_test_compare := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/imap_client.c protocols/md5.c protocols/pop3.c protocols/pop3_server.c protocols/pop3_client.c protocols/imap_explain.c protocols/pop3_explain.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/store.c sim/imapd.c sim/pop3d.c sim/device.c sim/compare.c
+TEST_test_maildir := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/md5.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/pop3.c protocols/pop3_server.c protocols/imap_explain.c protocols/pop3_explain.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/store.c sim/maildir.c
+TEST_test_bridge := $(PROTOCOL_SRC) $(SIM_SRC) $(BRIDGE_SRC)
+TEST_test_dovecot := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/md5.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_client.c protocols/pop3.c protocols/pop3_server.c protocols/pop3_client.c
+TEST_test_interop := protocols/common.c
 TEST_test_linebuf := protocols/common.c protocols/linebuf.c
 TEST_test_imap_server := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c tests/imap_memstore.c
 TEST_test_imap_client := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_client.c
@@ -171,8 +187,6 @@ TEST_test_pop3_server := protocols/common.c protocols/linebuf.c protocols/md5.c 
 TEST_test_pop3_client := protocols/common.c protocols/linebuf.c protocols/md5.c protocols/pop3.c protocols/pop3_server.c protocols/pop3_client.c
 TEST_test_dsn := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c protocols/mime.c protocols/dsn.c
 TEST_test_sim_mta := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/md5.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/pop3.c protocols/pop3_server.c protocols/imap_explain.c protocols/pop3_explain.c protocols/smtp.c protocols/smtp_data.c protocols/smtp_explain.c protocols/smtp_server.c protocols/smtp_client.c protocols/dns.c protocols/dns_mx.c protocols/dsn.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/dns_service.c sim/store.c sim/mta.c
-TEST_test_handout := $(PROTOCOL_SRC) $(SIM_SRC) render/transcript.c render/run.c render/ui_lesson.c render/quiz.c render/handout.c render/teacher.c
-TEST_test_quiz := $(PROTOCOL_SRC) $(SIM_SRC) render/transcript.c render/run.c render/ui_lesson.c render/quiz.c render/handout.c render/teacher.c
 TEST_test_lessons := $(PROTOCOL_SRC) $(SIM_SRC) render/transcript.c render/run.c render/ui_lesson.c render/quiz.c render/handout.c render/teacher.c
 TEST_test_conservation := $(PROTOCOL_SRC) sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/dns_service.c sim/store.c sim/mta.c sim/imapd.c sim/pop3d.c sim/mua.c sim/device.c
 
@@ -184,6 +198,7 @@ OBJ_DIR      := $(BUILD)/obj
 ASAN_DIR     := $(BUILD)/asan
 TEST_DIR     := $(BUILD)/test
 LIB_OBJ      := $(LIB_SRC:%.c=$(OBJ_DIR)/%.o)
+BRIDGE_OBJ   := $(BRIDGE_SRC:%.c=$(OBJ_DIR)/%.o)
 RENDER_OBJ   := $(RENDER_SRC:%.c=$(OBJ_DIR)/%.o)
 ASAN_LIB_OBJ := $(LIB_SRC:%.c=$(ASAN_DIR)/%.o)
 TEST_BIN     := $(TESTS:%=$(TEST_DIR)/%)
@@ -214,8 +229,8 @@ deps:
 run: all
 	./$(BUILD)/mailsim
 
-$(BUILD)/mailsim: $(LIB_OBJ) $(RENDER_OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_SIM) $(PKGS_RENDER)) -lm
+$(BUILD)/mailsim: $(LIB_OBJ) $(BRIDGE_OBJ) $(RENDER_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_SIM) $(PKGS_RENDER) $(PKGS_BRIDGE)) -lm
 
 $(OBJ_DIR)/protocols/%.o: protocols/%.c
 	@mkdir -p $(dir $@)
@@ -243,7 +258,9 @@ asan_obj = $(patsubst %.c,$(ASAN_DIR)/%.o,$(1))
 # Tests that draw with SDL2, SDL2_ttf and SDL2_image also build and link
 # with PKGS_RENDER.
 TEST_RENDER_TESTS := test_ui_render
-test_pkgs = $(PKGS_SIM) cmocka $(if $(filter $(1),$(TEST_RENDER_TESTS)),$(PKGS_RENDER))
+# Tests of the live bridge link OpenSSL.
+TEST_BRIDGE_TESTS := test_bridge
+test_pkgs = $(PKGS_SIM) cmocka $(if $(filter $(1),$(TEST_RENDER_TESTS)),$(PKGS_RENDER)) $(if $(filter $(1),$(TEST_BRIDGE_TESTS)),$(PKGS_BRIDGE))
 
 .SECONDEXPANSION:
 $(TEST_DIR)/%: tests/%.c $$(call asan_obj,$$(TEST_$$*)) tests/testkit.h
@@ -253,11 +270,11 @@ $(TEST_DIR)/%: tests/%.c $$(call asan_obj,$$(TEST_$$*)) tests/testkit.h
 
 # gcc builds the program and the tests; clang must compile every file warning-free too.
 clang-check:
-	@for f in $(LIB_SRC) $(RENDER_SRC); do \
+	@for f in $(LIB_SRC) $(BRIDGE_SRC) $(RENDER_SRC); do \
 		clang $(CSTD) $(WARN) $(CPPFLAGS) $(call pkg_cflags,$(PKGS_SIM) $(PKGS_RENDER)) \
 			-fsyntax-only $$f || exit 1; \
 	done
-	@echo "clang-check: $(words $(LIB_SRC) $(RENDER_SRC)) files compile warning-free with clang"
+	@echo "clang-check: $(words $(LIB_SRC) $(BRIDGE_SRC) $(RENDER_SRC)) files compile warning-free with clang"
 
 test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/mailsim clang-check $(TEST_BIN)
@@ -272,7 +289,7 @@ BENCHES := \
 	bench_frame \
 	bench_e2e \
 
-BENCH_bench_frame := $(LIB_SRC) $(filter-out render/main.c,$(RENDER_SRC))
+BENCH_bench_frame := $(LIB_SRC) $(filter-out render/main.c render/serve.c,$(RENDER_SRC))
 BENCH_bench_e2e := $(PROTOCOL_SRC) sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/dns_service.c sim/store.c sim/mta.c sim/imapd.c sim/pop3d.c sim/mua.c sim/device.c
 
 BENCH_DIR := $(BUILD)/bench
@@ -369,4 +386,4 @@ fuzz-merge: $(FUZZ_BIN)
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJ:.o=.d) $(RENDER_OBJ:.o=.d) $(ASAN_LIB_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(BRIDGE_OBJ:.o=.d) $(RENDER_OBJ:.o=.d) $(ASAN_LIB_OBJ:.o=.d)

@@ -8,6 +8,7 @@
 #include "render/handout.h"
 #include "render/quiz.h"
 #include "render/run.h"
+#include "render/serve.h"
 #include "render/teacher.h"
 #include "render/ui_snapshot.h"
 #include "render/ui_window.h"
@@ -33,6 +34,11 @@ static int cmd_run(int argc, char **argv, const char *argv0)
 static int cmd_compare(int argc, char **argv, const char *argv0)
 {
     return ui_compare_command(argc, argv, argv0, stdout, stderr);
+}
+
+static int cmd_serve(int argc, char **argv, const char *argv0)
+{
+    return ui_serve_command(argc, argv, argv0, stdout, stderr);
 }
 
 static int cmd_view(int argc, char **argv, const char *argv0)
@@ -70,6 +76,9 @@ static const struct command commands[] = {
     {"compare", cmd_compare,
      "compare [--rule NAME] [--devices N] [--days D] [--per-day M] [--leave-on-server] [--seed S] [--json] [--plot FILE.png]",
      "IMAP sync against POP3 download on the same mail over simulated days: the numbers, and a chart"},
+    {"serve", cmd_serve,
+     "serve [LESSON] [--port-offset N] [--user ADDRESS:PASSWORD]... [--maildir DIR] [--headless] [--bind ADDRESS]",
+     "open the lesson's servers to real mail programs on loopback (SMTP 10025, IMAPS 10993, ...)"},
     {"view", cmd_view, "view [LESSON]",
      "open the window on a lesson (what `mailsim` alone does); H lists the keys"},
     {"snapshot", cmd_snapshot, "snapshot [LESSON] --step N --out FILE.png [--size WxH] [--eavesdrop]",

@@ -309,8 +309,7 @@ int ui_serve_command(int argc, char **argv, const char *argv0, FILE *out, FILE *
             fflush(out);
         }
     }
-    sim_bridge_free(b);
-    b = NULL;
+    sim_bridge_close(b);
     size_t queued = drain(w, s);
     if (queued)
         fprintf(err, "mailsim serve: %zu queued messages were delivered in simulated time before "

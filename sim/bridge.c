@@ -132,6 +132,7 @@ struct sim_bridge {
     int64_t mono0_ms;        /* the clock when the bridge started */
     sim_time sim0;           /* engine time then */
     struct sim_bridge_stats stats;
+    bool closed;             /* sim_bridge_close() ran: the world may go on alone */
     struct pollfd *pfds;     /* scratch for poll() */
     size_t *pslot;           /* per pollfd past the listeners: the connection's slot */
     uint64_t *pid;           /* and its id (a slot freed and reused meanwhile is skipped) */
@@ -737,8 +738,9 @@ static void time_out(struct bconn *c)
     struct sim_bridge *b = c->b;
     b->stats.timed_out++;
     char text[200];
-    snprintf(text, sizeof text, "a real client of %s idled %u s: the bridge closes it",
-             c->ep->pub.host, idle_ms(b, c->ep) / 1000);
+    unsigned ms = idle_ms(b, c->ep);
+    snprintf(text, sizeof text, "a real client of %s idled %u %s: the bridge closes it",
+             c->ep->pub.host, ms % 1000 ? ms : ms / 1000, ms % 1000 ? "ms" : "s");
     struct sim_trace_event ev = {
         .kind = SIM_TR_FAULT, .proto = SIM_PROTO_SIM, .from = SIM_BRIDGE_HOST,
         .to = c->ep->pub.host, .port = sim_bridge_service_ports[c->ep->pub.service],
@@ -807,6 +809,7 @@ static void flush_all(struct sim_bridge *b)
 
 int sim_bridge_step(struct sim_bridge *b, int max_wait_ms)
 {
+    if (b->closed) return -1;
     advance(b);
     flush_all(b);
     size_t n = 0;
@@ -1043,20 +1046,28 @@ fail:
     return NULL;
 }
 
-void sim_bridge_free(struct sim_bridge *b)
+void sim_bridge_close(struct sim_bridge *b)
 {
-    if (!b) return;
-    for (size_t i = 0; i < SIM_BRIDGE_CONNS_MAX; i++) {
-        struct bconn *c = b->conns[i];
-        if (!c) continue;
-        c->sim_pending = false; /* the engine will not run again: no callback comes */
-        drop_real(c);
-        if (b->conns[i]) free_conn(c);
-    }
+    if (!b || b->closed) return;
+    /* Connections still being made become zombies that their connected or
+     * failed callback frees, if the engine runs again (serve's drain). */
+    for (size_t i = 0; i < SIM_BRIDGE_CONNS_MAX; i++)
+        if (b->conns[i] && b->conns[i]->fd >= 0) drop_real(b->conns[i]);
     for (size_t i = 0; i < SIM_BRIDGE_ENDPOINTS_MAX; i++) {
         if (b->eps[i].fd >= 0) close(b->eps[i].fd);
         if (b->eps[i].udp >= 0) close(b->eps[i].udp);
+        b->eps[i].fd = b->eps[i].udp = -1;
     }
+    for (size_t i = 0; i < SIM_BRIDGE_DNS_SLOTS; i++) b->slots[i].in_use = false;
+    b->closed = true;
+}
+
+void sim_bridge_free(struct sim_bridge *b)
+{
+    if (!b) return;
+    sim_bridge_close(b);
+    for (size_t i = 0; i < SIM_BRIDGE_CONNS_MAX; i++) /* zombies: no callback will come */
+        if (b->conns[i]) free_conn(b->conns[i]);
     sim_bridge_tls_free(b->tls);
     free(b->pfds);
     free(b->pslot);

@@ -41,9 +41,11 @@
  * A client that disconnects mid-DATA or mid-literal closes only its own
  * simulated connection: the server machine drops the unfinished message.
  *
- * Ownership: the bridge adds a host, listeners' sockets and UDP binds to the
- * world's network, and client callbacks that point at it. Free it before
- * the world, and do not run the engine after freeing it. */
+ * Ownership: the bridge adds a host and UDP binds to the world's network,
+ * and client callbacks that point at it. Free it before the world, and do
+ * not run the engine after freeing it (close it first to let the world go
+ * on alone). A bridge that failed to start leaves its host in the world:
+ * build a fresh world to try again. */
 #ifndef MAILSIM_SIM_BRIDGE_H
 #define MAILSIM_SIM_BRIDGE_H
 
@@ -128,8 +130,15 @@ struct sim_bridge;
 struct sim_bridge *sim_bridge_new(struct sim_world *w, const struct sim_scenario *s,
                                   const struct sim_bridge_config *cfg, char *err, size_t cap);
 
-/* Closes every socket and frees the bridge; real clients see their
- * connections close, simulated servers see their clients go. NULL is fine. */
+/* Closes every socket: real clients see their connections close,
+ * simulated servers see their clients go. The world may run on alone
+ * afterwards (to deliver what is queued); sim_bridge_step() then returns
+ * -1. NULL is fine. */
+void sim_bridge_close(struct sim_bridge *b);
+
+/* Closes (if not done) and frees the bridge. The engine must not run
+ * again afterwards: the world's real-client host keeps DNS ports whose
+ * handler pointed at the bridge. NULL is fine. */
 void sim_bridge_free(struct sim_bridge *b);
 
 size_t sim_bridge_endpoint_count(const struct sim_bridge *b);

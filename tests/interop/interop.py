@@ -122,7 +122,7 @@ def make_message(subject, body_lines, sender=SENDER[0], to=FRIEND[0]):
 
 
 def unique(tag):
-    return "%s %d" % (tag, random.randrange(10**9))
+    return "%s %09d" % (tag, random.randrange(10**9))  # fixed width: exact octet counts
 
 
 def body_with_edges():
