@@ -308,6 +308,14 @@ $(BENCH_DIR)/%: tests/bench/%.c $$(call bench_obj,$$(BENCH_$$*))
 bench: deps
 	@$(MAKE) --no-print-directory $(BENCH_BIN)
 	@tests/bench/run.sh $(BENCH_BIN)
+	@$(MAKE) --no-print-directory bench-bridge
+
+# The live bridge's load test: 100 IMAP sessions held while smtp-source submits
+# 20,000 messages to mailsim serve, none lost; then the same smtp-source run
+# against Postfix's smtp-sink, for scale. Loopback only, bounded in time.
+.PHONY: bench-bridge
+bench-bridge: $(BUILD)/mailsim
+	@tests/bench/bench_bridge.sh $(BUILD)/mailsim
 
 # ---- fuzzing (tests/fuzz/README.md) -----------------------------------------
 #   make fuzz [FUZZ_SECONDS=N]  run each libFuzzer target N seconds (default 20)
