@@ -142,6 +142,8 @@ TESTS := \
 	test_smtp_dialogue \
 	test_dsn \
 	test_sim_mta \
+	test_handout \
+	test_quiz \
 	test_lessons \
 	test_conservation \
 
@@ -187,6 +189,8 @@ TEST_test_pop3_server := protocols/common.c protocols/linebuf.c protocols/md5.c 
 TEST_test_pop3_client := protocols/common.c protocols/linebuf.c protocols/md5.c protocols/pop3.c protocols/pop3_server.c protocols/pop3_client.c
 TEST_test_dsn := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c protocols/mime.c protocols/dsn.c
 TEST_test_sim_mta := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/md5.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/pop3.c protocols/pop3_server.c protocols/imap_explain.c protocols/pop3_explain.c protocols/smtp.c protocols/smtp_data.c protocols/smtp_explain.c protocols/smtp_server.c protocols/smtp_client.c protocols/dns.c protocols/dns_mx.c protocols/dsn.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/dns_service.c sim/store.c sim/mta.c
+TEST_test_handout := $(PROTOCOL_SRC) $(SIM_SRC) render/transcript.c render/run.c render/ui_lesson.c render/quiz.c render/handout.c render/teacher.c
+TEST_test_quiz := $(PROTOCOL_SRC) $(SIM_SRC) render/transcript.c render/run.c render/ui_lesson.c render/quiz.c render/handout.c render/teacher.c
 TEST_test_lessons := $(PROTOCOL_SRC) $(SIM_SRC) render/transcript.c render/run.c render/ui_lesson.c render/quiz.c render/handout.c render/teacher.c
 TEST_test_conservation := $(PROTOCOL_SRC) sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/dns_service.c sim/store.c sim/mta.c sim/imapd.c sim/pop3d.c sim/mua.c sim/device.c
 

@@ -165,7 +165,8 @@ int ui_run_command_with(int argc, char **argv, const char *argv0, FILE *out, FIL
             return UI_RUN_USAGE;
         } else if (lesson) {
             fprintf(err, "mailsim run: one lesson at a time ('%s' and '%s')\n"
-                         "usage: mailsim run [LESSON] [--json]\n", lesson, argv[i]);
+                         "usage: mailsim run [LESSON] [--json | --markdown] [--eavesdrop]\n",
+                    lesson, argv[i]);
             return UI_RUN_USAGE;
         } else {
             lesson = argv[i];

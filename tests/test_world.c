@@ -450,7 +450,7 @@ static void test_run_command(void **state)
 
     const char *const help[] = {"--help"};
     assert_int_equal(run_cmd(1, help, &out, &err), UI_RUN_OK);
-    assert_int_equal(strncmp(out, "usage: mailsim run [LESSON] [--json]\n", 37), 0);
+    assert_int_equal(strncmp(out, "usage: mailsim run [LESSON] [--json | --markdown] [--eavesdrop]\n", 64), 0);
     assert_string_equal(err, "");
     free(out);
     free(err);
@@ -466,9 +466,9 @@ static void test_run_command(void **state)
         {1, {"missing/file.json"},
          "mailsim: no lesson \"missing/file.json\": not a file, and no missing/file.json.json in "
          "$MAILSIM_LESSONS, the lessons/ folder beside the program, or ./lessons/\n"},
-        {1, {"--xml"}, "mailsim run: unknown option '--xml'\nusage: mailsim run [LESSON] [--json]\n"},
+        {1, {"--xml"}, "mailsim run: unknown option '--xml'\nusage: mailsim run [LESSON] [--json | --markdown] [--eavesdrop]\n"},
         {2, {"a", "b"},
-         "mailsim run: one lesson at a time ('a' and 'b')\nusage: mailsim run [LESSON] [--json]\n"},
+         "mailsim run: one lesson at a time ('a' and 'b')\nusage: mailsim run [LESSON] [--json | --markdown] [--eavesdrop]\n"},
     };
     for (size_t i = 0; i < ARRAY_LEN(usage); i++) {
         assert_int_equal(run_cmd(usage[i].argc, usage[i].argv, &out, &err), UI_RUN_USAGE);
