@@ -224,7 +224,12 @@ static int open_socket(const char *addr, unsigned port, int type, char *err, siz
     (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(fd, (struct sockaddr *)&ss, len) != 0 ||
         (type == SOCK_STREAM && listen(fd, 128) != 0) || set_nonblock(fd) != 0) {
-        snprintf(err, cap, "cannot listen on %s:%u (%s): %s", addr, port, what, strerror(errno));
+        int why = errno;
+        snprintf(err, cap, "cannot listen on %s:%u (%s): %s%s", addr, port, what, strerror(why),
+                 why == EADDRINUSE ? " (another program has the port: try another "
+                                     "--port-offset; a wildcard --bind such as 0.0.0.0 takes "
+                                     "it on every address, so give each server host its own)"
+                                   : "");
         close(fd);
         return -1;
     }

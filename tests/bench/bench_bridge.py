@@ -61,6 +61,8 @@ def start_serve(mailsim):
 
 
 def stop(p):
+    """SIGTERM, as Ctrl-C would; serve must then exit 0 (a sanitizer
+    report or a crash would not)."""
     if p.poll() is None:
         p.send_signal(signal.SIGTERM)
         try:
@@ -68,6 +70,9 @@ def stop(p):
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+            die("mailsim serve did not stop on SIGTERM")
+    if p.returncode != 0:
+        die("mailsim serve exited with status %d" % p.returncode)
 
 
 def run_source(target, messages, sessions, per_rcpt):
