@@ -128,6 +128,14 @@ int ui_check_command(int argc, char **argv, const char *argv0, FILE *out, FILE *
     }
     int rc = 2;
     struct sim_scenario *s = sim_scenario_load(path, dg);
+    /* A lesson found by name is shown as lessons/NAME.json, not by the
+     * path the program found it at; a file named by path as given. */
+    const char *shown = path;
+    if (strcmp(path, file) != 0)
+        for (const char *p = path; (p = strstr(p, "lessons/")) != NULL; p++) shown = p;
+    size_t sl = strlen(shown);
+    if (sl >= sizeof dg->file) shown += sl - (sizeof dg->file - 1); /* keep the file's name */
+    memcpy(dg->file, shown, strlen(shown) + 1);
     struct sim_world *w = s ? sim_world_new(s, dg) : NULL;
     if (w) {
         long long ran = sim_world_run(w);
@@ -145,7 +153,7 @@ int ui_check_command(int argc, char **argv, const char *argv0, FILE *out, FILE *
             fprintf(out, "%s: no problems: \"%s\"\n"
                          "  %zu hosts, %zu timeline actions (%zu narration lines), %zu questions\n"
                          "  played: %zu events in %.3f s of simulated time",
-                    path, s->title, s->nhosts, s->nactions, nnarr, s->nquestions, n,
+                    dg->file, s->title, s->nhosts, s->nactions, nnarr, s->nquestions, n,
                     n ? (double)sim_trace_get(tr, n - 1)->t / 1e6 : 0.0);
             if (npredict)
                 fprintf(out, "; the %zu predict question%s match%s what the server said", npredict,
@@ -157,7 +165,7 @@ int ui_check_command(int argc, char **argv, const char *argv0, FILE *out, FILE *
     if (rc != 0) {
         sim_scn_diags_print(err, dg);
         size_t total = dg->n + dg->dropped;
-        fprintf(err, "%s: %zu problem%s\n", path, total, total == 1 ? "" : "s");
+        fprintf(err, "%s: %zu problem%s\n", dg->file, total, total == 1 ? "" : "s");
     }
     sim_world_free(w);
     sim_scenario_free(s);
