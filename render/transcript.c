@@ -1,11 +1,20 @@
 #include "render/transcript.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <string.h>
 
 static double seconds(sim_time t)
 {
     return (double)t / 1e6;
+}
+
+/* Whether text begins with the word name (followed by a space, a colon or
+ * the end), so "pat@example.net ..." does not count as naming example.net. */
+static bool starts_with_name(const char *text, const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(text, name, n) == 0 && (text[n] == ' ' || text[n] == ':' || text[n] == 0);
 }
 
 void ui_transcript_line(FILE *out, const struct sim_trace_event *ev)
@@ -27,9 +36,10 @@ void ui_transcript_line(FILE *out, const struct sim_trace_event *ev)
         break;
     case SIM_TR_ACTION:
     case SIM_TR_QUEUE:
-        /* Name who acted, unless the text already does: with two devices
-         * "check mail" alone would not say which one checked. */
-        if (ev->from[0] && !strstr(ev->text, ev->from)) fprintf(out, "%s: ", ev->from);
+        /* Name who acted, unless the text starts with its name already
+         * ("manish-pc sends ..."): with two devices "check mail" alone
+         * would not say which one checked. */
+        if (ev->from[0] && !starts_with_name(ev->text, ev->from)) fprintf(out, "%s: ", ev->from);
         fprintf(out, "%s", ev->text);
         break;
     default:

@@ -60,6 +60,12 @@ static void test_transcript_lines(void **state)
     ev.text = "friend-phone reads \"Lunch\"";
     assert_string_equal(render(ui_transcript_line, &ev),
                         "   12.000s  sim   friend-phone reads \"Lunch\"\n");
+    ev.kind = SIM_TR_QUEUE; /* the name inside an address does not count */
+    ev.proto = SIM_PROTO_QUEUE;
+    ev.from = "example.net";
+    ev.text = "A1: queued, from=<pat@example.net>";
+    assert_string_equal(render(ui_transcript_line, &ev),
+                        "   12.000s  queue example.net: A1: queued, from=<pat@example.net>\n");
     ev.kind = SIM_TR_MAIL;
     ev.proto = SIM_PROTO_STORE;
     ev.text = "";
