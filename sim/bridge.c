@@ -17,6 +17,7 @@
 
 #include "protocols/common.h"
 #include "protocols/dns.h"
+#include "protocols/explain.h"
 #include "protocols/imap.h"
 #include "protocols/pop3.h"
 #include "protocols/smtp.h"
@@ -98,6 +99,8 @@ struct bconn {
     char *hold;              /* an unfinished line from the client */
     size_t hold_len;
     int64_t last_ms;         /* last bytes from the client, monotonic ms */
+    bool smtp_data;          /* after 354: the client's lines are message text */
+    size_t imap_literal;     /* octets of an IMAP literal still to come */
     struct dns_tcp_reader rd; /* DNS over TCP */
     uint8_t *rdbuf;
 };
@@ -331,6 +334,12 @@ static void on_data(void *ctx, struct sim_conn *sc, const char *bytes, size_t n)
         drop_real(c);
         return;
     }
+    /* RFC 5321 4.1.1.4: after 354 the client's lines are the message,
+     * not commands, until the line holding one dot. */
+    if (family(c->ep->pub.service) == FAM_SMTP)
+        for (size_t i = 0; i + 3 <= n; i++)
+            if ((i == 0 || bytes[i - 1] == '\n') && memcmp(bytes + i, "354", 3) == 0)
+                c->smtp_data = true;
     /* The reply that allows TLS has arrived (the server marked TLS right
      * after sending it): the client's next bytes are its ClientHello. */
     if (sim_conn_tls(sc) && c->tls == CT_PLAIN) set_tls(c, CT_WAIT);
@@ -459,9 +468,116 @@ static void dns_query(struct sim_bridge *b, struct endpoint *ep, const char *byt
 
 /* ---- bytes from the real client ----------------------------------------------- */
 
-static void to_world(struct bconn *c, const char *bytes, size_t n)
+static void to_world(struct bconn *c, const char *bytes, size_t n, const char *note)
 {
-    if (c->sc) sim_conn_send(c->sc, SIM_DIR_C2S, bytes, n, NULL);
+    if (c->sc && n) sim_conn_send(c->sc, SIM_DIR_C2S, bytes, n, note);
+}
+
+/* ---- what a real client's line means (the same notes simulated clients
+ * give, from the codecs' tables) ------------------------------------------ */
+
+static bool word_is(const char *p, size_t n, const char *w)
+{
+    return ascii_eq(p, n, w);
+}
+
+/* The IMAP command of "tag NAME ..." or "tag UID NAME ...", or NULL. */
+static const char *imap_note(const char *p, size_t n)
+{
+    if (n == 4 && word_is(p, 4, "DONE")) return imap_done_explain(); /* RFC 2177 3 */
+    const char *sp = memchr(p, ' ', n);
+    if (!sp) return NULL;
+    const char *w = sp + 1, *end = p + n;
+    bool uid = false;
+    for (int k = 0; k < 2; k++) {
+        const char *e = w;
+        while (e < end && *e != ' ') e++;
+        if (!uid && word_is(w, (size_t)(e - w), "UID") && e < end) {
+            uid = true;
+            w = e + 1;
+            continue;
+        }
+        for (int i = 0; i < IMAP_CMD_COUNT; i++)
+            if (word_is(w, (size_t)(e - w), imap_cmd_names[i]))
+                return imap_command_explain((enum imap_cmd)i, uid);
+        return NULL;
+    }
+    return NULL;
+}
+
+/* An IMAP line ending in a literal's size, "{n}" or "{n+}" (RFC 3501 4.3,
+ * RFC 7888): the next n octets are data, whatever they look like. */
+static size_t literal_size(const char *p, size_t n)
+{
+    if (n < 3 || p[n - 1] != '}') return 0;
+    size_t i = n - 1;
+    if (p[i - 1] == '+') i--;
+    size_t v = 0, mul = 1, digits = 0;
+    while (i > 0 && p[i - 1] >= '0' && p[i - 1] <= '9' && digits < 10) {
+        v += (size_t)(p[i - 1] - '0') * mul;
+        mul *= 10;
+        digits++;
+        i--;
+    }
+    return digits && i > 0 && p[i - 1] == '{' ? v : 0;
+}
+
+/* The note for one line (without its CRLF) from the real client, keeping
+ * track of where the protocol is; NULL for data lines. */
+static const char *client_note(struct bconn *c, const char *p, size_t n, bool continuation)
+{
+    switch (family(c->ep->pub.service)) {
+    case FAM_SMTP: {
+        if (c->smtp_data) {
+            if (n == 1 && p[0] == '.') c->smtp_data = false; /* the end of the text */
+            return NULL;
+        }
+        struct smtp_command cmd;
+        if (smtp_parse_command(p, n, &cmd) != 0 && cmd.verb == SMTP_VERB_COUNT) return NULL;
+        return smtp_command_explain(cmd.verb);
+    }
+    case FAM_POP3: {
+        struct pop3_cmd cmd;
+        return pop3_cmd_parse(p, n, &cmd) == 0 ? pop3_command_explain(cmd.verb) : NULL;
+    }
+    case FAM_IMAP: {
+        const char *note = continuation ? NULL : imap_note(p, n);
+        c->imap_literal = literal_size(p, n);
+        return note;
+    }
+    default: return NULL;
+    }
+}
+
+/* Sends whole lines into the world: a line with a note on its own (the
+ * trace shows each note by its line), runs of data lines together. */
+static void to_world_lines(struct bconn *c, const char *p, size_t n)
+{
+    size_t run = 0, pos = 0; /* p[run..pos) waits to go without a note */
+    bool cont = false;       /* the line continues after an IMAP literal */
+    while (pos < n) {
+        if (c->imap_literal) {
+            size_t k = n - pos < c->imap_literal ? n - pos : c->imap_literal;
+            pos += k;
+            c->imap_literal -= k;
+            cont = true;
+            continue;
+        }
+        const char *lf = memchr(p + pos, '\n', n - pos);
+        size_t end = lf ? (size_t)(lf - p) + 1 : n;
+        size_t len = end - pos;
+        if (len && p[pos + len - 1] == '\n') len--;
+        if (len && p[pos + len - 1] == '\r') len--;
+        const char *note = client_note(c, p + pos, len, cont);
+        cont = false;
+        if (note) {
+            to_world(c, p + run, pos - run, NULL);
+            to_world(c, p + pos, end - pos, note);
+            run = end;
+        }
+        pos = end;
+    }
+    to_world(c, p + run, n - run, NULL);
 }
 
 static const char *last_lf(const char *p, size_t n)
@@ -481,7 +597,7 @@ static void feed_lines(struct bconn *c, const char *p, size_t n)
         const char *lf = memchr(p, '\n', n);
         size_t take = lf ? (size_t)(lf - p) + 1 : n;
         if (c->hold_len + take > SIM_BRIDGE_HOLD_MAX) {
-            to_world(c, c->hold, c->hold_len);
+            to_world_lines(c, c->hold, c->hold_len);
             c->hold_len = 0;
         } else {
             memcpy(c->hold + c->hold_len, p, take);
@@ -489,17 +605,17 @@ static void feed_lines(struct bconn *c, const char *p, size_t n)
             p += take;
             n -= take;
             if (!lf) return;
-            to_world(c, c->hold, c->hold_len);
+            to_world_lines(c, c->hold, c->hold_len);
             c->hold_len = 0;
         }
     }
     const char *lf = last_lf(p, n);
     size_t whole = lf ? (size_t)(lf - p) + 1 : 0;
-    if (whole) to_world(c, p, whole);
+    if (whole) to_world_lines(c, p, whole);
     size_t rest = n - whole;
     if (!rest) return;
     if (rest > SIM_BRIDGE_HOLD_MAX || (!c->hold && !(c->hold = malloc(SIM_BRIDGE_HOLD_MAX)))) {
-        to_world(c, p + whole, rest);
+        to_world_lines(c, p + whole, rest);
         return;
     }
     memcpy(c->hold, p + whole, rest);

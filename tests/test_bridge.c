@@ -22,6 +22,7 @@
 
 #include "protocols/common.h"
 #include "protocols/dns.h"
+#include "protocols/smtp.h"
 #include "sim/bridge.h"
 #include "sim/scenario.h"
 #include "sim/store.h"
@@ -284,15 +285,23 @@ static void test_smtp_relay_to_store(void **state)
     assert_memory_equal(m->bytes, "Return-Path: <a@example.net>\r\n", 30);
     /* the trace shows the split command as one line from the real client */
     const struct sim_trace *tr = sim_world_trace(fp->w);
-    size_t ehlo = 0, pieces = 0;
+    size_t ehlo = 0, pieces = 0, body = 0;
     for (size_t i = 0; i < sim_trace_len(tr); i++) {
         const struct sim_trace_event *ev = sim_trace_get(tr, i);
         if (ev->kind != SIM_TR_LINE || ev->dir != SIM_DIR_C2S) continue;
         if (strcmp(ev->from, SIM_BRIDGE_HOST) != 0) continue;
-        ehlo += strcmp(ev->text, "EHLO client.example.net") == 0;
+        if (strcmp(ev->text, "EHLO client.example.net") == 0) {
+            ehlo++; /* explained like a simulated client's command */
+            assert_string_equal(ev->note, smtp_command_explain(SMTP_EHLO));
+        }
+        if (strcmp(ev->text, "..a stuffed dot") == 0) {
+            body++; /* message text: no note */
+            assert_string_equal(ev->note, "");
+        }
         pieces += strcmp(ev->text, "EH") == 0;
     }
     assert_int_equal(ehlo, 1);
+    assert_int_equal(body, 1);
     assert_int_equal(pieces, 0);
     struct sim_bridge_stats st;
     sim_bridge_stats(fp->b, &st);
