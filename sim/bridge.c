@@ -297,6 +297,10 @@ static void drop_real(struct bconn *c)
         c->fd = -1;
     }
     if (c->sc) {
+        /* what the client sent of an unfinished line still reaches the
+         * server before the close, as it would over TCP */
+        if (c->hold_len) sim_conn_send(c->sc, SIM_DIR_C2S, c->hold, c->hold_len, NULL);
+        c->hold_len = 0;
         sim_conn_close(c->sc, SIM_DIR_C2S);
         c->sc = NULL;
     }

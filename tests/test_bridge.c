@@ -352,6 +352,48 @@ static void test_drop_mid_data(void **state)
     stop(fp);
 }
 
+static void test_drop_mid_literal(void **state)
+{
+    (void)state;
+    struct fixture *fp = &current;
+    start(fp, INTEROP_LESSON, (struct sim_bridge_config){0});
+    const struct sim_bridge_endpoint *ep = endpoint(fp, "mail.example.org", SIM_BRIDGE_IMAP);
+    char line[512];
+    static const char whole[] = "Subject: whole\r\n\r\nall of it\r\n"; /* 29 octets */
+    for (int round = 0; round < 2; round++) {
+        int fd = dial(ep, SOCK_STREAM);
+        assert_true(read_line(fp, fd, line, sizeof line));
+        assert_memory_equal(line, "* OK", 4);
+        send_all(fd, "a LOGIN friend@example.org \"battery staple\"\r\n");
+        assert_true(read_line(fp, fd, line, sizeof line));
+        assert_memory_equal(line, "a OK", 4);
+        send_all(fd, round == 0 ? "b APPEND INBOX {100}\r\n" : "b APPEND INBOX {29}\r\n");
+        assert_true(read_line(fp, fd, line, sizeof line));
+        assert_memory_equal(line, "+ ", 2); /* RFC 3501 7.5: go ahead */
+        if (round == 0) {
+            send_all(fd, "Subject: cut\r\n\r\nonly"); /* 20 of 100 octets, then gone */
+            step_for(fp, 30);
+            close(fd);
+            step_for(fp, 100);
+            continue;
+        }
+        send_all(fd, whole);
+        send_all(fd, "\r\n");
+        assert_true(read_line(fp, fd, line, sizeof line));
+        assert_memory_equal(line, "b OK", 4);
+        close(fd);
+    }
+    wait_inbox(fp, 1);
+    const struct sim_stored_msg *m =
+        sim_store_msg(sim_world_store(fp->w, "mail.example.org"), "friend@example.org", "INBOX", 0);
+    assert_int_equal(m->size, sizeof whole - 1);
+    assert_memory_equal(m->bytes, whole, m->size);
+    step_for(fp, 50);
+    struct sim_bridge_stats st;
+    sim_bridge_stats(fp->b, &st);
+    assert_int_equal(st.open, 0);
+}
+
 /* ---- limits ------------------------------------------------------------------------------- */
 
 struct busy_case {
@@ -619,6 +661,7 @@ int main(void)
     tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_smtp_relay_to_store, teardown);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_drop_mid_data, teardown);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_smtp_long_line, teardown);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_drop_mid_literal, teardown);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_imaps_greeting, teardown);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_tls_garbage, teardown);
     for (size_t i = 0; i < ARRAY_LEN(busy_cases); i++)
