@@ -3,6 +3,7 @@
  * response reader; this file is the sync logic and the state machine. */
 #include "protocols/imap_client.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,8 @@ struct imap_client {
     uint32_t new_max;              /* highest new UID seen in FETCH_NEW */
     size_t push_i;                 /* next cache entry to check for dirty flags */
     uint32_t pushing;              /* the UID whose flags are being stored */
+    unsigned pushing_bits;         /* the flags that STORE adds or removes */
+    bool pushing_add;              /* +FLAGS (else -FLAGS) */
     char cmd[CMD_MAX];             /* the command being sent in pieces */
     size_t cmd_len, splits[MAX_SPLITS], nsplits, split_i;
     char *buf;                     /* arena for event data */
@@ -348,21 +351,32 @@ static void push_flags(struct imap_client *c)
     for (; c->push_i < c->cache->n; c->push_i++) {
         struct imap_client_msg *m = &c->cache->msgs[c->push_i];
         if (!m->dirty) continue;
+        /* Only what changed here: "FLAGS (...)" would replace the server's
+         * set and undo a flag another device set meanwhile (lost update). */
+        unsigned add = m->flags & ~m->server_flags, del = m->server_flags & ~m->flags;
+        if (!add && !del) {
+            m->dirty = false;
+            continue;
+        }
+        unsigned bits = add ? add : del;
         struct imap_command cmd;
         struct imap_range range = {m->uid, m->uid};
         struct imap_str flags[5];
         size_t nf = 0;
         for (unsigned bit = IMAP_FLAG_SEEN; bit <= IMAP_FLAG_DRAFT; bit <<= 1)
-            if (m->flags & bit) flags[nf++] = str_of(imap_flag_name(bit));
+            if (bits & bit) flags[nf++] = str_of(imap_flag_name(bit));
         new_command(c, &cmd, IMAP_CMD_STORE);
         cmd.uid = true;
         cmd.set = (struct imap_seqset){&range, 1};
-        cmd.store_op = IMAP_STORE_SET; /* the device's view wins */
+        cmd.store_op = add ? IMAP_STORE_ADD : IMAP_STORE_REMOVE;
         cmd.silent = true;
         cmd.flags = flags;
         cmd.nflags = nf;
         c->pushing = m->uid;
-        c->push_i++;
+        c->pushing_bits = bits;
+        c->pushing_add = add != 0;
+        /* push_i stays: after the reply this message is looked at again,
+         * for a -FLAGS after a +FLAGS, or to clear dirty */
         send_command(c, &cmd, IMAP_CLIENT_PUSH_FLAGS);
         return;
     }
@@ -468,6 +482,7 @@ static void on_fetch(struct imap_client *c, const struct imap_response *r)
             memset(m, 0, sizeof *m);
             m->uid = uid->number;
             m->flags = f;
+            m->server_flags = f;
             m->size = sz;
         }
         struct cev *e = push(c, IMAP_CLIENT_EV_NEW, body && !body->data.nil ? body->data.ptr : NULL,
@@ -481,6 +496,7 @@ static void on_fetch(struct imap_client *c, const struct imap_response *r)
     struct imap_client_msg *m = find(k, uid->number);
     if (!m || m->dirty) return; /* a local change not yet stored wins */
     unsigned f = flags_of(flags);
+    m->server_flags = f;
     if (m->flags == f) return;
     m->flags = f;
     struct cev *e = push(c, IMAP_CLIENT_EV_FLAGS, NULL, 0, NULL);
@@ -542,7 +558,12 @@ static void on_tagged(struct imap_client *c, const struct imap_response *r)
         return;
     case IMAP_CLIENT_PUSH_FLAGS: {
         struct imap_client_msg *m = find(k, c->pushing);
-        if (m && ok) m->dirty = false;
+        if (m && ok) {
+            if (c->pushing_add) m->server_flags |= c->pushing_bits;
+            else m->server_flags &= ~c->pushing_bits;
+        } else {
+            c->push_i++; /* refused: it stays dirty for the next sync */
+        }
         push_flags(c);
         return;
     }
@@ -686,8 +707,12 @@ struct imap_client *imap_client_new(const struct imap_client_config *cfg)
         || strlen(cfg->pass) > IMAP_MBX_USER_MAX
         || (cfg->folder && strlen(cfg->folder) > IMAP_MBX_NAME_MAX))
         return NULL;
-    struct imap_client *c = calloc(1, sizeof *c);
+    /* the event queue (most of the size) is read only where it was
+     * written: clearing it cost more than a short session's work */
+    struct imap_client *c = malloc(sizeof *c);
     if (!c) return NULL;
+    memset(c, 0, offsetof(struct imap_client, q));
+    c->qhead = c->qn = 0;
     c->cfg = *cfg;
     c->cache = cfg->cache;
     snprintf(c->user, sizeof c->user, "%s", cfg->user);

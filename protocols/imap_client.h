@@ -39,6 +39,10 @@ struct imap_client_msg {
     unsigned flags;    /* IMAP_MBX_FLAGS bits of enum imap_flag */
     uint32_t size;     /* RFC822.SIZE */
     bool dirty;        /* flags changed here, not yet stored on the server */
+    unsigned server_flags; /* the flags as last seen on the server: a sync
+                              stores only what changed here since (+FLAGS and
+                              -FLAGS, RFC 3501 6.4.6), so another device's
+                              change to other flags is not undone */
     bool mark;         /* scratch for the expunge check */
 };
 

@@ -178,8 +178,39 @@ static void cache_with(struct imap_client_cache *k, uint32_t validity, uint32_t 
     for (size_t i = 0; i < n; i++) {
         k->msgs[i].uid = uids[i];
         k->msgs[i].flags = flags[i];
+        k->msgs[i].server_flags = flags[i]; /* as last seen on the server */
         k->msgs[i].size = 10;
     }
+}
+
+/* The user read a message (+\Seen) and unflagged it (-\Flagged) here while
+ * another device marked it \Answered: the sync stores only the two local
+ * changes, so the other device's \Answered survives (no "FLAGS (...)" that
+ * would replace the server's set: a lost update). */
+static void test_push_sends_only_local_changes(void **state)
+{
+    (void)state;
+    static const uint32_t uids[] = {5};
+    static const unsigned flags[] = {IMAP_FLAG_FLAGGED};
+    struct imap_client_cache cache;
+    cache_with(&cache, 42, 5, uids, flags, 1);
+    assert_true(imap_client_cache_set_flags(&cache, 5, IMAP_FLAG_SEEN));
+    static const struct exchange x[] = {
+        {"* OK hi\r\n", "s001 LOGIN mrc secret\r\n", "", IMAP_CLIENT_LOGIN},
+        {"s001 OK done\r\n", "s002 SELECT INBOX\r\n", "", IMAP_CLIENT_SELECT},
+        {"* 1 EXISTS\r\n* OK [UIDVALIDITY 42] x\r\n* OK [UIDNEXT 6] x\r\ns002 OK done\r\n",
+         "s003 UID STORE 5 +FLAGS.SILENT (\\Seen)\r\n", "", IMAP_CLIENT_PUSH_FLAGS},
+        {"s003 OK done\r\n", "s004 UID STORE 5 -FLAGS.SILENT (\\Flagged)\r\n", "",
+         IMAP_CLIENT_PUSH_FLAGS},
+        {"s004 OK done\r\n", "s005 UID FETCH 1:5 (FLAGS)\r\n", "", IMAP_CLIENT_FETCH_FLAGS},
+        {"* 1 FETCH (UID 5 FLAGS (\\Seen \\Answered))\r\ns005 OK done\r\n",
+         "s006 UID SEARCH ALL\r\n", "flags 5 0x3\n", IMAP_CLIENT_SEARCH},
+    };
+    struct imap_client_config cfg = {.user = "mrc", .pass = "secret", .tag_prefix = "s"};
+    run_script("push local changes", &cfg, &cache, x, ARRAY_LEN(x));
+    assert_false(cache.msgs[0].dirty);
+    assert_int_equal(cache.msgs[0].flags, IMAP_FLAG_SEEN | IMAP_FLAG_ANSWERED);
+    assert_int_equal(cache.msgs[0].server_flags, IMAP_FLAG_SEEN | IMAP_FLAG_ANSWERED);
 }
 
 static void test_full_sync(void **state)
@@ -201,7 +232,7 @@ static void test_full_sync(void **state)
          "s003 SELECT INBOX\r\n", "folder INBOX\nfolder Archive\n", IMAP_CLIENT_SELECT},
         {"* 3 EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY 42] x\r\n* OK [UIDNEXT 10] x\r\n"
          "s003 OK [READ-WRITE] done\r\n",
-         "s004 UID STORE 5 FLAGS.SILENT (\\Seen)\r\n", "", IMAP_CLIENT_PUSH_FLAGS},
+         "s004 UID STORE 5 +FLAGS.SILENT (\\Seen)\r\n", "", IMAP_CLIENT_PUSH_FLAGS},
         {"s004 OK done\r\n", "s005 UID FETCH 8:* (UID FLAGS RFC822.SIZE BODY.PEEK[])\r\n", "",
          IMAP_CLIENT_FETCH_NEW},
         {"* 3 FETCH (UID 9 FLAGS (\\Recent) RFC822.SIZE 12 BODY[] {12}\r\nSubject: x\r\n)\r\n"
@@ -482,6 +513,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc3501_section8),
         cmocka_unit_test(test_full_sync),
+        cmocka_unit_test(test_push_sends_only_local_changes),
         cmocka_unit_test(test_uidvalidity_change),
         cmocka_unit_test(test_star_returns_highest),
         cmocka_unit_test(test_starttls_authenticate),

@@ -254,7 +254,7 @@ static void test_dialogue(void **state)
         imap_client_wake(l.c);
         pump(&l);
         assert_non_null(strstr(l.wire.p, "C: DONE\n"));
-        assert_non_null(strstr(l.wire.p, "C: a006 UID STORE 1 FLAGS.SILENT (\\Seen)\nS: a006 OK UID FLAGS completed\n"));
+        assert_non_null(strstr(l.wire.p, "C: a006 UID STORE 1 +FLAGS.SILENT (\\Seen)\nS: a006 OK UID +FLAGS completed\n"));
         assert_int_equal(memstore_flags(ms, "ann", "INBOX", 1), IMAP_FLAG_SEEN);
         sb_clear(&p.wire);
         sb_clear(&p.log);

@@ -278,7 +278,7 @@ static const struct narration_case l4[] = {
                       M_MAIL(SIM_MAIL_ADDED, "friend-phone", "friend@example.org", "INBOX"), M_END}, {M_END}},
     {"The laptop and the web client", {{SIM_TR_MAIL, "friend-laptop", NULL, ANY_DIR, 0, NULL, -1, SIM_MAIL_ADDED, "friend@example.org", "INBOX", 0, SIM_FLAG_SEEN},
                                        {SIM_TR_MAIL, "webmail", NULL, ANY_DIR, 0, NULL, -1, SIM_MAIL_ADDED, "friend@example.org", "INBOX", 0, SIM_FLAG_SEEN}, M_END}, {M_END}},
-    {"The friend reads the message on the phone", {M_LINE("friend-phone", NULL, C2S, "STORE 1 FLAGS.SILENT (\\Seen)"),
+    {"The friend reads the message on the phone", {M_LINE("friend-phone", NULL, C2S, "STORE 1 +FLAGS.SILENT (\\Seen)"),
                                                    M_FLAGS("mail.example.org", "friend@example.org", SIM_FLAG_SEEN, 0), M_END}, {M_END}},
     {"The laptop syncs again", {M_FLAGS("friend-laptop", "friend@example.org", SIM_FLAG_SEEN, 0), M_END},
      {M_LINE("friend-laptop", NULL, C2S, "STORE"), M_END}},

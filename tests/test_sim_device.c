@@ -408,7 +408,7 @@ static void test_imap_read_on_one_device_seen_on_other(void **state)
     /* the phone marked it locally and stored it on the server */
     assert_int_equal(sim_device_find(p, "INBOX", 2)->flags, SIM_FLAG_SEEN);
     assert_int_equal(memstore_flags(store, USER, "INBOX", 2), IMAP_FLAG_SEEN);
-    assert_true(has_line("phone", "a003 UID STORE 2 FLAGS.SILENT (\\Seen)"));
+    assert_true(has_line("phone", "a003 UID STORE 2 +FLAGS.SILENT (\\Seen)"));
     /* the laptop learned it at its next sync */
     assert_int_equal(sim_device_find(l, "INBOX", 2)->flags, SIM_FLAG_SEEN);
     assert_int_equal(sim_device_find(l, "INBOX", 1)->flags, 0);
