@@ -9,6 +9,7 @@
 #include "protocols/common.h"
 #include "render/run.h"
 #include "render/transcript.h"
+#include "render/ui_window.h"
 #include "sim/bridge.h"
 #include "sim/maildir.h"
 #include "sim/mta.h"
@@ -143,9 +144,12 @@ static long server_for(const struct sim_scenario *s, const char *address)
     return -1;
 }
 
-/* The hook for the live window: once render/ has a view that follows a
- * growing trace, it opens here (with the world's trace) and returns true.
- * Until then the bridge runs headless and says so. */
+/* The hook for the live window. The visualizer (render/ui_window.h) plays
+ * a finished lesson's trace; a live view needs one that follows a growing
+ * trace and lets the bridge step between frames (sim_bridge_step with a
+ * short wait, then draw the new steps). When render/ has it, it opens here
+ * on sim_world_trace(w) and returns true; until then serve runs headless
+ * and says so. */
 static bool open_live_window(struct sim_world *w, FILE *err)
 {
     (void)w;
@@ -284,8 +288,7 @@ int ui_serve_command(int argc, char **argv, const char *argv0, FILE *out, FILE *
     fprintf(err, "mailsim serve: certificate SHA-256 fingerprint %s\n", sim_bridge_fingerprint(b));
     fputs("ready\n", out);
     fflush(out);
-    if (!o.headless && (getenv("DISPLAY") || getenv("WAYLAND_DISPLAY")))
-        open_live_window(w, err);
+    if (!o.headless && ui_display_available()) open_live_window(w, err);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
