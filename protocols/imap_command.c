@@ -1,6 +1,7 @@
 /* IMAP4rev1 commands: the server's parser (RFC 3501 6 and 9, IDLE RFC 2177,
  * UIDPLUS RFC 4315, LITERAL+ RFC 7888, SASL-IR RFC 4959) and the client's
  * formatter. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -449,8 +450,12 @@ static enum imap_err run(struct imap_cmd_parser *p, struct imap_command *c, bool
 
 struct imap_cmd_parser *imap_cmd_parser_new(size_t max_literal)
 {
-    struct imap_cmd_parser *p = calloc(1, sizeof *p);
+    /* the string, range and text tables (most of the size) are scratch
+     * filled before they are read; clearing them cost more than a short
+     * session's whole work */
+    struct imap_cmd_parser *p = malloc(sizeof *p);
     if (!p) return NULL;
+    memset(p, 0, offsetof(struct imap_cmd_parser, strs));
     p->max_literal = max_literal ? max_literal : IMAP_DEFAULT_MAX_LITERAL;
     if (p->max_literal > UINT32_MAX) p->max_literal = UINT32_MAX; /* RFC 3501 9: number is 32-bit */
     if (imap_frame_init(&p->f, p->max_literal, true) < 0) {

@@ -1,5 +1,6 @@
 /* IMAP4rev1 responses (RFC 3501 7 and 9, UIDPLUS RFC 4315): the client's
  * reader and the server's formatter. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -386,8 +387,13 @@ static enum imap_err run(struct imap_resp_reader *rd, struct imap_response *r)
 
 struct imap_resp_reader *imap_resp_reader_new(size_t max_literal)
 {
-    struct imap_resp_reader *rd = calloc(1, sizeof *rd);
+    /* the attribute, value, number, string, range and text tables (most
+     * of the size) are scratch filled before they are read; clearing them
+     * cost more than a short session's whole work */
+    struct imap_resp_reader *rd = malloc(sizeof *rd);
     if (!rd) return NULL;
+    memset(rd, 0, offsetof(struct imap_resp_reader, atts));
+    rd->natts = rd->nvalues = rd->nnumbers = 0;
     rd->max_literal = max_literal ? max_literal : IMAP_DEFAULT_MAX_LITERAL;
     if (rd->max_literal > UINT32_MAX) rd->max_literal = UINT32_MAX; /* RFC 3501 9: number is 32-bit */
     /* A server sends a literal's octets without waiting (RFC 3501 4.3). */

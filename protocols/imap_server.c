@@ -13,6 +13,7 @@
  * says so with "* n EXPUNGE" (RFC 3501 7.4.1). */
 #include "protocols/imap_server.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -891,8 +892,13 @@ static bool msgref(struct imap_server *s, uint32_t i, struct imap_msgref *m)
     struct imap_mbx_status st;
     if (OPS(s)->status(CTX(s), s->user, s->folder, &st) != IMAP_MBX_OK) return false;
     uint32_t lo = 0, hi = st.count;
+    /* the mailbox usually numbers its messages as this session does (no
+     * other session expunged meanwhile): try that position first, then
+     * search; a FETCH 1:* costs one lookup per message, not log n */
+    bool guess = i < st.count;
     while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
+        uint32_t mid = guess ? i : lo + (hi - lo) / 2;
+        guess = false;
         struct imap_mbx_msg mm;
         if (OPS(s)->msg_at(CTX(s), s->user, s->folder, mid, &mm) != IMAP_MBX_OK) return false;
         if (mm.uid == v->uid) {
@@ -1250,8 +1256,12 @@ static void dispatch(struct imap_server *s, const struct imap_command *c)
 struct imap_server *imap_server_new(const struct imap_server_config *cfg)
 {
     EXPECT(cfg && cfg->mailbox.ops);
-    struct imap_server *s = calloc(1, sizeof *s);
+    /* the COPYUID and SEARCH tables at the end (most of the size) are
+     * filled before they are read: clearing them cost more than a short
+     * session's work */
+    struct imap_server *s = malloc(sizeof *s);
     if (!s) return NULL;
+    memset(s, 0, offsetof(struct imap_server, ranges));
     s->cfg = *cfg;
     s->tls = cfg->tls_active;
     s->parser = imap_cmd_parser_new(0);

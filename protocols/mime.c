@@ -208,7 +208,14 @@ struct mime_tree {
 
 struct mime_tree *mime_new(void)
 {
-    struct mime_tree *t = calloc(1, sizeof *t);
+    /* not calloc: the part table is most of the tree, and mime_parse()
+     * clears each part as it adds it; an IMAP session makes one tree and
+     * often parses nothing */
+    struct mime_tree *t = malloc(sizeof *t);
+    if (!t) return NULL;
+    t->msg = NULL;
+    t->n = 0;
+    t->first = MIME_OK;
     return t;
 }
 

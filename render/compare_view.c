@@ -97,8 +97,8 @@ static void describe(const struct sim_compare *c, FILE *out)
             p->leave_on_server ? "leaves a copy on the server (UIDL, RFC 1939 7)"
                                : "downloads and deletes (RFC 1939)");
     fprintf(out,
-            "  Every evening the user tidies up on the %s: reads what came in, then deletes\n"
-            "  %u%%, files %u%% into folders (IMAP only) and keeps the rest for a week.\n",
+            "  Morning and evening the user tidies up on the %s: reads what came in, then\n"
+            "  deletes %u%%, files %u%% into folders (IMAP only) and keeps the rest three days.\n",
             sim_compare_device_name(c, 0), p->delete_pct, p->file_pct);
 }
 

@@ -33,12 +33,13 @@ const char *const sim_compare_rule_texts[SIM_CMP_RULE_COUNT] = {
 #define DAY SIM_SEC(86400)
 #define HOUR SIM_SEC(3600)
 #define MINUTE SIM_SEC(60)
-/* The evening tidy-up: at 20:00, of messages at least 8 hours old, so that
- * every device (none checks less often than every 4 hours) has had its
- * chance to fetch them first; a kept message goes after a week. */
-#define TIDY_AT (20 * HOUR)
+/* The tidy-ups: morning and evening, of messages at least 8 hours old, so
+ * that every device (none checks less often than every 4 hours) has had
+ * its chance to fetch them first; a kept message goes after three days. */
+#define TIDY_MORNING (8 * HOUR)
+#define TIDY_EVENING (20 * HOUR)
 #define TIDY_MIN_AGE (8 * HOUR)
-#define KEEP_FOR (7 * DAY)
+#define KEEP_FOR (3 * DAY)
 /* Moves waiting in the phone's queue at once (SIM_DEVICE_ACTIONS_MAX is
  * the device's bound; the rest wait here). */
 #define MOVES_QUEUED_MAX 8
@@ -302,8 +303,8 @@ static void deliver(struct side *s, size_t k)
     snprintf(to.domain, sizeof to.domain, "example.org");
     char subject[96], body[BODY_MAX], id[128];
     snprintf(subject, sizeof subject, "#%zu %s", k, topics[(h >> 12) % ARRAY_LEN(topics)]);
-    /* 2 to 40 lines: newsletters are long, replies short */
-    size_t lines = 2 + (size_t)((h >> 24) % 39), n = 0;
+    /* 2 to 16 lines: most personal mail is a few lines */
+    size_t lines = 2 + (size_t)((h >> 24) % 15), n = 0;
     for (size_t i = 0; i < lines && n + 80 < sizeof body; i++)
         n += (size_t)snprintf(body + n, sizeof body - n,
                               "Line %zu of message %zu: the quick brown fox jumps over the dog.\n",
@@ -484,7 +485,10 @@ static int side_run(struct side *s, char *err, size_t cap)
     }
     sim_after(&s->engine, c->arrive[0], ev_arrive, s, 0);
     for (unsigned d = 0; d < p->days; d++)
-        sim_after(&s->engine, DAY * d + TIDY_AT, ev_tidy, s, d);
+    {
+        sim_after(&s->engine, DAY * d + TIDY_MORNING, ev_tidy, s, d);
+        sim_after(&s->engine, DAY * d + TIDY_EVENING, ev_tidy, s, d);
+    }
     for (size_t j = 0; j < c->nsample_events; j++)
         sim_after(&s->engine, c->end * j / c->nsample_events, ev_sample, s, j);
     sim_engine_run(&s->engine, c->end);

@@ -20,12 +20,12 @@
  *
  * The usage, identical on both sides. Device i checks mail every
  * interval_i (the phone every 30 minutes, the laptop every hour, the
- * desktop every 3 hours, ...; see sim_compare_device_name). Every evening
- * at 20:00 the user tidies up on the first device (usually the phone): each
- * message it holds that arrived at least 8 hours earlier (so every device
- * has checked since) is read, and then deleted, filed into a folder
- * (Work, Family, Receipts, Travel) or kept; a kept message is flagged now
- * and then, and deleted once it is a week old. The fate of a message is a
+ * desktop every 3 hours, ...; see sim_compare_device_name). Morning and
+ * evening (08:00, 20:00) the user tidies up on the first device (usually
+ * the phone): each message it holds that arrived at least 8 hours earlier
+ * (so every device has checked since) is read, and then deleted, filed
+ * into a folder (Work, Family, Receipts, Travel) or kept; a kept message
+ * is flagged now and then, and deleted once it is three days old. The fate of a message is a
  * function of the seed and its number only, so both sides decide alike.
  * Reading, flagging and deleting are done offline (sim_device_mark: the
  * next check stores them; IMAP expunges); filing is an IMAP move (UID
@@ -76,7 +76,7 @@ struct sim_compare_params {
     bool     leave_on_server; /* POP3 devices leave a copy (UIDL, RFC 1939 7) */
     uint64_t seed;
     unsigned delete_pct;   /* of tidied messages: deleted (0..100) */
-    unsigned file_pct;     /* filed into a folder; the rest is kept a week */
+    unsigned file_pct;     /* filed into a folder; the rest is kept three days */
     unsigned first_device; /* the profile device 0 takes (0: the phone; the
                               devices follow in order, wrapping round): the
                               one-pc rule starts at the desktop */

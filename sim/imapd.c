@@ -70,7 +70,7 @@ static void send_response(struct session *ss, const char *data, size_t len)
     bool tagged;
     /* the note reads the response back: a second parse, wasted when the
      * trace only counts lines (a long compare run) */
-    if (!sim_trace_keeps(sim_store_engine(ss->d->store)->trace, SIM_TR_LINE)) {
+    if (!ss->rd || !sim_trace_keeps(sim_store_engine(ss->d->store)->trace, SIM_TR_LINE)) {
         sim_conn_send(ss->c, SIM_DIR_S2C, data, len, NULL);
         return;
     }
@@ -186,8 +186,11 @@ static void *on_accept(void *service, struct sim_conn *c)
         .hostname = sim_host_name(d->host),
     };
     ss->srv = imap_server_new(&cfg);
-    ss->rd = imap_resp_reader_new(0);
-    if (!ss->srv || !ss->rd) {
+    /* the reader only serves the notes: none when the trace only counts
+     * lines (it is a large table to clear, once per connection) */
+    if (sim_trace_keeps(sim_store_engine(d->store)->trace, SIM_TR_LINE))
+        ss->rd = imap_resp_reader_new(0);
+    if (!ss->srv || (!ss->rd && sim_trace_keeps(sim_store_engine(d->store)->trace, SIM_TR_LINE))) {
         imap_server_free(ss->srv);
         imap_resp_reader_free(ss->rd);
         free(ss);
