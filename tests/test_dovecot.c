@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -124,8 +125,10 @@ static int setup(void **state)
     struct passwd *pw = getpwnam("mail");
     if (getuid() != 0 || !pw) {
         pw = getpwuid(getuid());
-        if (!pw) return -1;
-        internal = login = group = pw->pw_name;
+        struct group *gr = getgrgid(getgid());
+        if (!pw || !gr) return -1;
+        internal = login = pw->pw_name;
+        group = gr->gr_name;
     }
     srv.uid = pw->pw_uid;
     srv.gid = pw->pw_gid;
@@ -182,6 +185,8 @@ static int setup(void **state)
         int null = open("/dev/null", O_RDWR);
         dup2(null, 1);
         dup2(null, 2);
+        /* /usr/sbin is not on every user's PATH */
+        execl("/usr/sbin/dovecot", "dovecot", "-F", "-c", p, (char *)NULL);
         execlp("dovecot", "dovecot", "-F", "-c", p, (char *)NULL);
         _exit(127);
     }

@@ -456,7 +456,9 @@ def start_dovecot(run, users, port, mail_location, protocols="imap"):
                                  "mail": mail_location, "internal": u["internal"],
                                  "group": u.get("group", u["internal"]), "login": u["login"],
                                  "protocols": protocols})
-    p = subprocess.Popen(["dovecot", "-F", "-c", conf], stdout=subprocess.DEVNULL,
+    # /usr/sbin is not on every user's PATH
+    binary = "/usr/sbin/dovecot" if os.access("/usr/sbin/dovecot", os.X_OK) else "dovecot"
+    p = subprocess.Popen([binary, "-F", "-c", conf], stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE)
     deadline = time.time() + WAIT
     while True:
