@@ -290,9 +290,11 @@ test: deps
 #                (and the render libraries), run them all (tests/bench/run.sh)
 #                and print one table: name, median, unit, reference, ratio
 BENCHES := \
+	bench_compare \
 	bench_frame \
 	bench_e2e \
 
+BENCH_bench_compare := $(LIB_SRC) $(filter-out render/main.c render/serve.c,$(RENDER_SRC))
 BENCH_bench_frame := $(LIB_SRC) $(filter-out render/main.c render/serve.c,$(RENDER_SRC))
 BENCH_bench_e2e := $(PROTOCOL_SRC) sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/dns_service.c sim/store.c sim/mta.c sim/imapd.c sim/pop3d.c sim/mua.c sim/device.c
 

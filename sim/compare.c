@@ -195,6 +195,12 @@ const char *sim_compare_check(const struct sim_compare_params *p)
         return "the messages a day must be 1 to 1000";
     if ((uint64_t)p->days * p->per_day > SIM_COMPARE_MSGS_MAX)
         return "days times messages a day must be at most 100000";
+    /* a POP3 device that leaves mail on the server remembers what it has
+     * by unique-id (RFC 1939 7), SIM_DEVICE_UIDLS_MAX of them; past that it
+     * downloads nothing new, which would measure the limit, not POP3 */
+    if (p->leave_on_server && (uint64_t)p->days * p->per_day > SIM_DEVICE_UIDLS_MAX)
+        return "with --leave-on-server, days times messages a day must be at most 1024 "
+               "(the unique-ids a POP3 device remembers)";
     if (p->first_device >= SIM_COMPARE_DEVICES_MAX) return "the first device must be 0 to 7";
     if (p->delete_pct > 100 || p->file_pct > 100 - p->delete_pct)
         return "the deleted and filed percentages must add up to at most 100";

@@ -48,7 +48,8 @@
 #define SIM_COMPARE_DEVICES_MAX 8     /* the device profiles there are */
 #define SIM_COMPARE_DAYS_MAX 3650     /* ten simulated years */
 #define SIM_COMPARE_PER_DAY_MAX 1000
-#define SIM_COMPARE_MSGS_MAX 100000u  /* days x per_day: the per-message tables */
+#define SIM_COMPARE_MSGS_MAX 100000u  /* days x per_day: the per-message tables
+                                         (with leave_on_server: SIM_DEVICE_UIDLS_MAX) */
 #define SIM_COMPARE_SAMPLES_MAX 400   /* points of each series (plus the start) */
 #define SIM_COMPARE_FOLDERS 8         /* server folders reported (INBOX, the
                                          four filing folders, Sent, Drafts, Trash) */

@@ -348,6 +348,16 @@ static void test_bad_params(void **state)
     }
     struct sim_compare_params p = small(8, 100, 1000);
     assert_null(sim_compare_check(&p));
+    p = small(3, 1024, 1);
+    p.leave_on_server = true;
+    assert_null(sim_compare_check(&p));
+    p.days = 1025;
+    assert_string_equal(sim_compare_check(&p),
+                        "with --leave-on-server, days times messages a day must be at most 1024 "
+                        "(the unique-ids a POP3 device remembers)");
+    p = small(1, 1, 1);
+    p.first_device = 8;
+    assert_string_equal(sim_compare_check(&p), "the first device must be 0 to 7");
 }
 
 /* ---- the parts it added to others -------------------------------------------------- */

@@ -1,0 +1,98 @@
+/* How long `mailsim compare --devices 3 --days 365 --per-day 100` takes:
+ * 36,500 messages arriving at two identical mailboxes over a simulated
+ * year, a phone, a laptop and a desktop syncing one by IMAP and
+ * downloading the other by POP3 (sim/compare.h), then the table printed
+ * (to /dev/null). The goal is under 2 seconds on the developers' machine.
+ *
+ * Wall time is CLOCK_MONOTONIC around sim_compare_run() and the table; the
+ * median of RUNS runs is reported, with the events the two runs made (their
+ * traces count them without keeping them) and the peak resident memory.
+ *
+ *   build/bench/bench_compare [DEVICES DAYS PER_DAY [RUNS]]   (defaults 3 365 100 3)
+ *
+ * Prints what it measured, then "BENCH" lines for tests/bench/run.sh
+ * (tests/bench/README.md): the reference column holds the goal, so the
+ * ratio is under 1 when the goal is met. Exits 1 when the run failed or
+ * its qualitative result is wrong (an IMAP device missed a message). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "render/compare_view.h"
+#include "sim/compare.h"
+#include "sim/trace.h"
+
+#define GOAL_S 2.0
+#define RUNS_MAX 15
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+    struct sim_compare_params p;
+    sim_compare_defaults(&p);
+    p.devices = 3;
+    p.days = 365;
+    p.per_day = 100;
+    int runs = 3;
+    if (argc >= 4) {
+        p.devices = (unsigned)atoi(argv[1]);
+        p.days = (unsigned)atoi(argv[2]);
+        p.per_day = (unsigned)atoi(argv[3]);
+    }
+    if (argc >= 5) runs = atoi(argv[4]);
+    if (runs < 1 || runs > RUNS_MAX) {
+        fprintf(stderr, "bench_compare: RUNS must be 1 to %d\n", RUNS_MAX);
+        return 2;
+    }
+    FILE *devnull = fopen("/dev/null", "w");
+    if (!devnull) return 1;
+    double t[RUNS_MAX];
+    size_t events = 0;
+    for (int r = 0; r < runs; r++) {
+        char err[256];
+        double t0 = now_s();
+        struct sim_compare *c = sim_compare_run(&p, err, sizeof err);
+        if (!c) {
+            fprintf(stderr, "bench_compare: %s\n", err);
+            return 1;
+        }
+        ui_compare_table(c, -1, devnull);
+        t[r] = now_s() - t0;
+        events = sim_trace_total(sim_compare_trace(c, SIM_CMP_IMAP)) +
+                 sim_trace_total(sim_compare_trace(c, SIM_CMP_POP3));
+        for (size_t i = 0; i < p.devices; i++)
+            if (!sim_compare_saw_all(c, SIM_CMP_IMAP, i)) {
+                fprintf(stderr, "bench_compare: the IMAP %s missed messages\n",
+                        sim_compare_device_name(c, i));
+                return 1;
+            }
+        printf("  run %d: %.2f s\n", r + 1, t[r]);
+        sim_compare_free(c);
+    }
+    fclose(devnull);
+    qsort(t, (size_t)runs, sizeof t[0], cmp_double);
+    double median = t[runs / 2];
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("bench_compare: mailsim compare --devices %u --days %u --per-day %u: median %.2f s "
+           "of %d (goal %.1f s), %zu events\n",
+           p.devices, p.days, p.per_day, median, runs, GOAL_S, events);
+    printf("BENCH\tcompare %ux%ux%u\t%.2f\ts\t%.1f\t%.2f\n", p.devices, p.days, p.per_day, median,
+           GOAL_S, median / GOAL_S);
+    printf("BENCH\tcompare events\t%.0f\tevents/s\t-\t-\n", (double)events / median);
+    printf("BENCH\tcompare peak memory\t%.0f\tMiB\t-\t-\n", (double)ru.ru_maxrss / 1024.0);
+    return 0;
+}
