@@ -137,6 +137,9 @@ struct sim_compare {
     size_t nmsgs;
     sim_time end;
     sim_time *arrive;           /* when message k arrives (sorted) */
+    char **built;               /* message k's bytes, made by the first side
+                                   and used (then freed) by the second */
+    size_t *built_len;
     size_t nsample_events;      /* samples taken during the run */
     struct side side[SIM_CMP_SIDE_COUNT];
 };
@@ -294,7 +297,9 @@ static void observe(void *ctx, const struct sim_trace_event *ev)
 
 /* ---- the stream of mail ------------------------------------------------------ */
 
-static void deliver(struct side *s, size_t k)
+/* Writes message k into s->build; its length, or 0 when it cannot be
+ * made. A function of the seed and k only, so both sides get the same. */
+static size_t build_message(struct side *s, size_t k)
 {
     const struct sim_compare *c = s->c;
     uint64_t h = msg_hash(c, k);
@@ -315,16 +320,38 @@ static void deliver(struct side *s, size_t k)
         n += (size_t)snprintf(body + n, sizeof body - n,
                               "Line %zu of message %zu: the quick brown fox jumps over the dog.\n",
                               i + 1, k);
-    int64_t date = EPOCH + (int64_t)(s->engine.now / SIM_SEC(1));
+    int64_t date = EPOCH + (int64_t)(c->arrive[k] / SIM_SEC(1));
     size_t idn = 0;
     if (msg_id_build(EPOCH, k, "example.net", id, sizeof id, &idn) != MSG_OK) id[0] = 0;
     struct msg_simple ms = {.from = &from, .to = &to, .n_to = 1, .subject = subject,
                             .date = date, .zone_min = 0, .message_id = id[0] ? id : NULL,
                             .body = body};
     size_t len = 0;
-    if (msg_build_simple(&ms, s->build, sizeof s->build, &len) != MSG_OK ||
-        sim_store_deliver(s->store, ACCOUNT, "INBOX", s->build, len, 0, NULL,
-                          "a new message arrives for the comparison") != SIM_STORE_OK) {
+    if (msg_build_simple(&ms, s->build, sizeof s->build, &len) != MSG_OK) return 0;
+    return len;
+}
+
+static void deliver(struct side *s, size_t k)
+{
+    struct sim_compare *c = s->c;
+    const char *bytes = c->built[k];
+    size_t len = c->built_len[k];
+    if (!bytes) { /* the first side: make it, and keep it for the second */
+        len = build_message(s, k);
+        bytes = s->build;
+        char *copy = len ? malloc(len) : NULL;
+        if (copy) {
+            memcpy(copy, s->build, len);
+            c->built[k] = copy;
+            c->built_len[k] = len;
+        }
+    } else if (s->which + 1 == SIM_CMP_SIDE_COUNT) {
+        c->built[k] = NULL; /* the last side: ours to free after use */
+    }
+    bool ok = len && sim_store_deliver(s->store, ACCOUNT, "INBOX", bytes, len, 0, NULL,
+                                       "a new message arrives for the comparison") == SIM_STORE_OK;
+    if (bytes != s->build && !c->built[k]) free((char *)bytes);
+    if (!ok) {
         s->now.refused++;
         return;
     }
@@ -523,7 +550,9 @@ oom:
 static int plan_stream(struct sim_compare *c)
 {
     c->arrive = malloc(c->nmsgs * sizeof *c->arrive);
-    if (!c->arrive) return -1;
+    c->built = calloc(c->nmsgs, sizeof *c->built);
+    c->built_len = calloc(c->nmsgs, sizeof *c->built_len);
+    if (!c->arrive || !c->built || !c->built_len) return -1;
     struct sim_rng rng;
     sim_rng_seed(&rng, c->p.seed);
     size_t k = 0;
@@ -562,7 +591,7 @@ struct sim_compare *sim_compare_run(const struct sim_compare_params *p, char *er
     if (c->nsample_events > SIM_COMPARE_SAMPLES_MAX) c->nsample_events = SIM_COMPARE_SAMPLES_MAX;
     if (plan_stream(c) != 0) {
         snprintf(err, cap, "out of memory");
-        free(c);
+        sim_compare_free(c);
         return NULL;
     }
     for (int i = 0; i < SIM_CMP_SIDE_COUNT; i++) {
@@ -595,6 +624,9 @@ void sim_compare_free(struct sim_compare *c)
     if (!c) return;
     for (int i = 0; i < SIM_CMP_SIDE_COUNT; i++) side_free(&c->side[i]);
     free(c->arrive);
+    for (size_t k = 0; c->built && k < c->nmsgs; k++) free(c->built[k]);
+    free(c->built);
+    free(c->built_len);
     free(c);
 }
 

@@ -45,11 +45,25 @@ struct dev_action {
     struct dev_action *next_pending; /* scheduled, not yet due */
 };
 
+/* A ring: the oldest entry is msgs[head]. Dropping it when the view is
+ * full (every new message, once a folder holds SIM_DEVICE_MSGS_MAX) is
+ * then one step, not a move of the whole table. */
 struct dev_folder {
     char name[FOLDER_MAX + 1];
-    size_t n;
+    size_t head, n;
     struct sim_device_msg msgs[SIM_DEVICE_MSGS_MAX];
 };
+
+/* The i-th entry, from the oldest. */
+static struct sim_device_msg *entry(struct dev_folder *f, size_t i)
+{
+    return &f->msgs[(f->head + i) % SIM_DEVICE_MSGS_MAX];
+}
+
+static const struct sim_device_msg *entry_c(const struct dev_folder *f, size_t i)
+{
+    return &f->msgs[(f->head + i) % SIM_DEVICE_MSGS_MAX];
+}
 
 /* The command runner's states: a client of our own for the IMAP commands
  * the sync machine does not send. It sends on entering a state and picks
@@ -201,15 +215,20 @@ static struct sim_device_msg *local_find(struct sim_device *d, const char *folde
     struct dev_folder *f = folder_get(d, folder, false);
     if (!f) return NULL;
     for (size_t i = 0; i < f->n; i++)
-        if (f->msgs[i].uid == uid) return &f->msgs[i];
+        if (entry(f, i)->uid == uid) return entry(f, i);
     return NULL;
 }
 
 static void local_remove_at(struct sim_device *d, struct dev_folder *f, size_t i, const char *text,
                             const char *note)
 {
-    struct sim_device_msg gone = f->msgs[i];
-    memmove(&f->msgs[i], &f->msgs[i + 1], (f->n - i - 1) * sizeof f->msgs[0]);
+    struct sim_device_msg gone = *entry(f, i);
+    if (i < f->n / 2) { /* close the gap from the nearer end */
+        for (size_t j = i; j > 0; j--) *entry(f, j) = *entry(f, j - 1);
+        f->head = (f->head + 1) % SIM_DEVICE_MSGS_MAX;
+    } else {
+        for (size_t j = i; j + 1 < f->n; j++) *entry(f, j) = *entry(f, j + 1);
+    }
     f->n--;
     record_mail(d, SIM_MAIL_REMOVED, f->name, &gone, text, note);
 }
@@ -220,7 +239,7 @@ static void local_remove(struct sim_device *d, const char *folder, uint32_t uid,
     struct dev_folder *f = folder_get(d, folder, false);
     if (!f) return;
     for (size_t i = 0; i < f->n; i++)
-        if (f->msgs[i].uid == uid) {
+        if (entry(f, i)->uid == uid) {
             local_remove_at(d, f, i, text, note);
             return;
         }
@@ -234,7 +253,7 @@ static void local_add(struct sim_device *d, const char *folder, const struct sim
     if (f->n == SIM_DEVICE_MSGS_MAX)
         local_remove_at(d, f, 0, "dropped from the device's view: it keeps the newest only",
                         "the device's local copy is bounded; the server still has the message");
-    f->msgs[f->n++] = *m;
+    *entry(f, f->n++) = *m;
     record_mail(d, SIM_MAIL_ADDED, folder, m, text, note);
 }
 
@@ -1349,7 +1368,7 @@ const struct sim_device_msg *sim_device_msg(const struct sim_device *d, const ch
                                             size_t i)
 {
     const struct dev_folder *f = folder_find(d, folder);
-    return f && i < f->n ? &f->msgs[i] : NULL;
+    return f && i < f->n ? entry_c(f, i) : NULL;
 }
 
 const struct sim_device_msg *sim_device_find(const struct sim_device *d, const char *folder,
@@ -1358,7 +1377,7 @@ const struct sim_device_msg *sim_device_find(const struct sim_device *d, const c
     const struct dev_folder *f = folder_find(d, folder);
     if (!f) return NULL;
     for (size_t i = 0; i < f->n; i++)
-        if (f->msgs[i].uid == uid) return &f->msgs[i];
+        if (entry_c(f, i)->uid == uid) return entry_c(f, i);
     return NULL;
 }
 
