@@ -99,6 +99,8 @@ struct bconn {
     char *hold;              /* an unfinished line from the client */
     size_t hold_len;
     int64_t last_ms;         /* last bytes from the client, monotonic ms */
+    bool peer_eof;           /* the client shut its sending side: replies still go back */
+    int64_t eof_ms;          /* when it did */
     bool smtp_data;          /* after 354: the client's lines are message text */
     size_t imap_literal;     /* octets of an IMAP literal still to come */
     struct dns_tcp_reader rd; /* DNS over TCP */
@@ -656,7 +658,7 @@ static bool feed(struct bconn *c, const char *p, size_t n)
 
 static bool can_read(const struct bconn *c)
 {
-    if (c->fd < 0 || c->sim_done || c->tls_start) return false;
+    if (c->fd < 0 || c->sim_done || c->tls_start || c->peer_eof) return false;
     if (c->tls != CT_PLAIN && c->tls != CT_ON) return false;
     if (c->out_len - c->out_off >= SIM_BRIDGE_OUT_PAUSE) return false;
     if (family(c->ep->pub.service) == FAM_DNS) return true;
@@ -684,7 +686,17 @@ static bool do_read(struct bconn *c)
         } else {
             ssize_t r = read(c->fd, buf, sizeof buf);
             if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return true;
-            if (r <= 0) {
+            if (r == 0) {
+                /* A half-close ("printf 'QUIT\r\n' | nc -N"): the client
+                 * still reads, so the server's answers go back until it
+                 * closes, or SIM_BRIDGE_EOF_LINGER_MS at most. */
+                c->peer_eof = true;
+                c->eof_ms = mono_ms();
+                if (c->hold_len) to_world(c, c->hold, c->hold_len, NULL);
+                c->hold_len = 0;
+                return true;
+            }
+            if (r < 0) {
                 drop_real(c);
                 return false;
             }
@@ -897,6 +909,10 @@ static void check_timeouts(struct sim_bridge *b, int64_t now)
     for (size_t i = 0; i < SIM_BRIDGE_CONNS_MAX; i++) {
         struct bconn *c = b->conns[i];
         if (!c || c->fd < 0) continue;
+        if (c->peer_eof && now - c->eof_ms >= SIM_BRIDGE_EOF_LINGER_MS) {
+            drop_real(c);
+            continue;
+        }
         if (now - c->last_ms < (int64_t)idle_ms(b, c->ep)) continue;
         if (c->sim_done) drop_real(c); /* even the goodbye was not read */
         else time_out(c);
@@ -914,6 +930,8 @@ static int64_t next_deadline(const struct sim_bridge *b, int64_t now)
         if (!c || c->fd < 0) continue;
         int64_t d = c->last_ms + idle_ms(b, c->ep) - now;
         if (d < best) best = d;
+        if (c->peer_eof && c->eof_ms + SIM_BRIDGE_EOF_LINGER_MS - now < best)
+            best = c->eof_ms + SIM_BRIDGE_EOF_LINGER_MS - now;
     }
     for (size_t i = 0; i < SIM_BRIDGE_DNS_SLOTS; i++)
         if (b->slots[i].in_use && b->slots[i].deadline_ms - now < best)

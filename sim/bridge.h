@@ -69,6 +69,9 @@
 #define SIM_BRIDGE_DNS_SLOTS 64            /* DNS queries in flight from real clients */
 #define SIM_BRIDGE_DNS_PORT_BASE 40000     /* the real-client host's UDP ports for them */
 #define SIM_BRIDGE_DNS_WAIT_MS 10000       /* a query with no answer is forgotten then */
+#define SIM_BRIDGE_EOF_LINGER_MS 3000      /* after a client's end of stream, the longest
+                                              wait for the server to answer and close: a
+                                              half-close cannot be told from a close */
 
 /* The services a simulated server offers, in the order of
  * sim_bridge_service_names ("smtp", "submission", "submissions", "imap",
