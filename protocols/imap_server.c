@@ -882,20 +882,31 @@ static bool in_set(const struct imap_server *s, const struct imap_command *c, ui
 /* Fills a msgref for message index i; false when the store lost it. The
  * store's msg_at is by index: its order is ascending UID like ours, so a
  * binary search finds the entry for the date and size. */
-static bool msgref(struct imap_server *s, uint32_t i, struct imap_msgref *m)
+/* The mailbox's message count now (0 when the folder is gone), asked once
+ * per command rather than once per message. */
+static uint32_t mailbox_count(struct imap_server *s)
+{
+    struct imap_mbx_status st;
+    if (OPS(s)->status(CTX(s), s->user, s->folder, &st) != IMAP_MBX_OK) return 0;
+    return st.count;
+}
+
+/* Fills *m for message i from the mailbox, which holds count messages;
+ * its text (data, len) only when with_data: flags, dates and sizes come
+ * without it, and a flag sync asks for nothing else. */
+static bool msgref(struct imap_server *s, uint32_t i, struct imap_msgref *m, uint32_t count,
+                   bool with_data)
 {
     struct smsg *v = &s->msgs[i];
     memset(m, 0, sizeof *m);
     m->seq = i + 1;
     m->uid = v->uid;
     m->flags = v->flags | (v->recent ? IMAP_FLAG_RECENT : 0u);
-    struct imap_mbx_status st;
-    if (OPS(s)->status(CTX(s), s->user, s->folder, &st) != IMAP_MBX_OK) return false;
-    uint32_t lo = 0, hi = st.count;
+    uint32_t lo = 0, hi = count;
     /* the mailbox usually numbers its messages as this session does (no
      * other session expunged meanwhile): try that position first, then
      * search; a FETCH 1:* costs one lookup per message, not log n */
-    bool guess = i < st.count;
+    bool guess = i < count;
     while (lo < hi) {
         uint32_t mid = guess ? i : lo + (hi - lo) / 2;
         guess = false;
@@ -905,6 +916,7 @@ static bool msgref(struct imap_server *s, uint32_t i, struct imap_msgref *m)
             m->date = mm.internal_date;
             m->zone = mm.zone_minutes;
             m->size = mm.size;
+            if (!with_data) return true;
             return OPS(s)->bytes(CTX(s), s->user, s->folder, v->uid, &m->data, &m->len)
                    == IMAP_MBX_OK;
         }
@@ -948,6 +960,15 @@ static bool h_fetch(struct imap_server *s, const struct imap_command *c, struct 
         return false;
     }
     bool seen = imap_fetch_sets_seen(c->items, c->nitems) && !s->read_only;
+    /* UID, FLAGS, INTERNALDATE, RFC822.SIZE (and FAST) need no text */
+    bool with_data = false;
+    for (size_t k = 0; k < c->nitems; k++) {
+        enum imap_fetch_item it = c->items[k].item;
+        if (it != IMAP_FETCH_FAST && it != IMAP_FETCH_FLAGS && it != IMAP_FETCH_INTERNALDATE &&
+            it != IMAP_FETCH_RFC822_SIZE && it != IMAP_FETCH_UID)
+            with_data = true;
+    }
+    uint32_t count = mailbox_count(s);
     for (uint32_t i = 0; i < s->n && !s->overflow; i++) {
         if (s->msgs[i].gone || !in_set(s, c, i)) continue;
         bool changed = false;
@@ -958,7 +979,7 @@ static bool h_fetch(struct imap_server *s, const struct imap_command *c, struct 
             changed = true;
         }
         struct imap_msgref m;
-        if (!msgref(s, i, &m)) continue;
+        if (!msgref(s, i, &m, count, with_data)) continue;
         struct fetch_arg a = {s, c, &m, changed};
         send_with(s, write_fetch, &a, false);
     }
@@ -1011,10 +1032,11 @@ static bool h_search(struct imap_server *s, const struct imap_command *c, struct
         return false;
     }
     size_t nn = 0;
+    uint32_t count = mailbox_count(s);
     for (uint32_t i = 0; i < s->n; i++) {
         if (s->msgs[i].gone) continue;
         struct imap_msgref m;
-        if (!msgref(s, i, &m)) continue;
+        if (!msgref(s, i, &m, count, true)) continue;
         if (imap_search_match(s->sc, c->keys, c->nkeys, &m, s->n, max_uid(s)))
             s->numbers[nn++] = c->uid ? m.uid : m.seq;
     }
