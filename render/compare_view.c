@@ -731,10 +731,13 @@ int ui_compare_command(int argc, char **argv, const char *argv0, FILE *out, FILE
             else p.seed = x;
             i++;
         } else {
-            fprintf(err, "mailsim compare: %s '%s'\n\n",
-                    strncmp(a, "--", 2) == 0 && !v ? "missing value or unknown option"
-                                                   : "unknown argument",
-                    a);
+            static const char *const valued[] = {"--rule", "--plot", "--devices", "--days",
+                                                 "--per-day", "--seed"};
+            bool needs = false;
+            for (size_t k = 0; k < ARRAY_LEN(valued); k++) needs |= strcmp(a, valued[k]) == 0;
+            if (needs) fprintf(err, "mailsim compare: %s needs a value\n\n", a);
+            else fprintf(err, "mailsim compare: unknown %s '%s'\n\n",
+                         strncmp(a, "--", 2) == 0 ? "option" : "argument", a);
             usage(err);
             return UI_COMPARE_USAGE;
         }
