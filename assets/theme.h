@@ -76,4 +76,17 @@
 #define THEME_OVERLAY_EDGE 0x000000
 #define THEME_SHADE       0x000000 /* behind an overlay, drawn translucent */
 
+/* The quiz in the window (a question over the network) */
+#define THEME_QUIZ_LETTER   0x1A1A1A /* the square holding an option's letter */
+#define THEME_QUIZ_OPTION   0xFFFFFF /* an option's row */
+#define THEME_QUIZ_RIGHT    0x007A58 /* a darkened Okabe-Ito green: text on white */
+#define THEME_QUIZ_RIGHT_BG 0xC8EDDF
+#define THEME_QUIZ_WRONG    0xB34A00 /* a darkened vermillion */
+#define THEME_QUIZ_WRONG_BG 0xF8D5C0
+
+/* The IMAP/POP3 split view (mailsim compare --view) */
+#define THEME_DIVERGE       THEME_OI_YELLOW /* where the two sides differ */
+#define THEME_GRID_EMPTY    0xFFFFFF        /* a device has not seen the message */
+#define THEME_GRID_EDGE     0xB8B8AE
+
 #endif

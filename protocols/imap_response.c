@@ -56,7 +56,10 @@ static void resp_code(struct imap_lex *L, struct imap_resp_code *rc)
     imap_lex_atom(L, &name, false, false);
     int code = IMAP_CODE_OTHER;
     for (int i = IMAP_CODE_ALERT; i < IMAP_CODE_OTHER; i++)
-        if (ascii_eq(name.ptr, name.len, imap_code_names[i])) code = i;
+        if (ascii_eq(name.ptr, name.len, imap_code_names[i])) {
+            code = i; /* the names are distinct: the first match is the one */
+            break;
+        }
     rc->code = (enum imap_code)code;
     switch (rc->code) {
     case IMAP_CODE_BADCHARSET:
@@ -202,7 +205,10 @@ static void msg_att(struct imap_resp_reader *rd, struct imap_msg_att *a)
     size_t n = imap_lex_name(L, &w);
     int item = -1;
     for (int i = IMAP_FETCH_ENVELOPE; i < IMAP_FETCH_BODY_SECTION; i++)
-        if (ascii_eq(w, n, imap_fetch_item_names[i])) item = i;
+        if (ascii_eq(w, n, imap_fetch_item_names[i])) {
+            item = i; /* the names are distinct: the first match is the one */
+            break;
+        }
     if (item < 0) fail(L, IMAP_ERR_FETCH_ATT);
     a->item = (enum imap_fetch_item)item;
     if (a->item == IMAP_FETCH_BODY && imap_lex_peek(L) == '[') {

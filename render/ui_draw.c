@@ -565,6 +565,27 @@ static void panel(struct ui_draw *d, struct ui_rect r)
     fill(d, (struct ui_rect){r.x + 1, r.y + 1, r.w - 2, r.h - 2}, THEME_PANEL_BG);
 }
 
+char *ui_draw_heading(const struct ui_state *st, const struct ui_view *v, char *out, size_t cap)
+{
+    const struct ui_lesson *l = st->lesson;
+    double t = st->ev ? (double)st->ev->t / 1e6 : 0.0;
+    snprintf(out, cap, "%s   \xC2\xB7   lesson %zu of %zu   \xC2\xB7   step %zu of %zu   \xC2\xB7   %.3f s",
+             l->title, v->lesson_index + 1, v->nlessons, st->ev ? st->step + 1 : 0, l->nsteps, t);
+    return out;
+}
+
+char *ui_draw_status(const struct ui_view *v, char *out, size_t cap)
+{
+    char quiz[64] = "";
+    const struct ui_asker *a = v->ask;
+    if (a && a->quiz.n && !a->enabled)
+        snprintf(quiz, sizeof quiz, "quiz off (Q)   ");
+    else if (a && a->quiz.n) /* right answers of all the questions, as the end says it */
+        snprintf(quiz, sizeof quiz, "score %zu of %zu   ", a->quiz.correct, a->quiz.n);
+    snprintf(out, cap, "%s%s  %gx   H: keys", quiz, v->playing ? "playing" : "paused", v->speed);
+    return out;
+}
+
 static void narration(struct ui_draw *d, const struct ui_layout *lo, const struct ui_state *st,
                       const struct ui_view *v)
 {
@@ -573,12 +594,9 @@ static void narration(struct ui_draw *d, const struct ui_layout *lo, const struc
     clip(d, &r);
     const struct ui_lesson *l = st->lesson;
     char head[512];
-    double t = st->ev ? (double)st->ev->t / 1e6 : 0.0;
-    snprintf(head, sizeof head, "%s   \xC2\xB7   lesson %zu of %zu   \xC2\xB7   step %zu of %zu   \xC2\xB7   %.3f s",
-             l->title, v->lesson_index + 1, v->nlessons, st->ev ? st->step + 1 : 0, l->nsteps, t);
-    char right[96];
-    snprintf(right, sizeof right, "%s  %gx   H: keys", v->playing ? "playing" : "paused",
-             v->speed);
+    ui_draw_heading(st, v, head, sizeof head);
+    char right[160];
+    ui_draw_status(v, right, sizeof right);
     int x = r.x + lo->pad, y = r.y + S(lo, 6);
     struct ui_tex rt = text(d, UI_FACE_BOLD, lo->px_small,
                             THEME_TEXT_DIM, right,
@@ -594,12 +612,20 @@ static void narration(struct ui_draw *d, const struct ui_layout *lo, const struc
                   r.w - 3 * lo->pad - rt.w, 0);
     y += (ht.h ? ht.h : lo->px_small) + S(lo, 2);
     const char *s = st->narration[0] ? st->narration : l->summary;
+    /* A predict question waits: the lesson's text may already say the
+     * reply, and so may the "Now:" line; both come back with the answer. */
+    const struct ui_asker *a = v->ask;
+    bool predicting = a && ui_asker_showing(a) && a->phase == UI_ASK_QUESTION &&
+                      a->quiz.items[a->item].q->kind == SIM_SCN_Q_PREDICT;
+    if (predicting)
+        s = "The run is paused here: what will the server answer? Choose below; the narration "
+            "comes back with the answer.";
     struct ui_tex nt = text(d, UI_FACE_SANS, lo->px_body + S(lo, 3), THEME_TEXT, s, x, y, LEFT, 0,
                             r.w - 2 * lo->pad);
     y += nt.h + S(lo, 2);
     /* What just happened to the story, in plain words, under the lesson's
      * own text (which may be a few minutes of trace old). */
-    const struct sim_trace_event *n = st->latest;
+    const struct sim_trace_event *n = predicting ? NULL : st->latest;
     if (n && y < r.y + r.h) {
         char now[600];
         snprintf(now, sizeof now, "Now: %s", n->note[0] ? n->note : n->text);
@@ -870,8 +896,11 @@ static const char *const help_keys[][2] = {
     {"click a host", "its queue, mailboxes and sessions"},
     {"click the packet", "its full bytes"},
     {"click the timeline", "jump to that moment"},
+    {"A B C ... or 1 2 3 ...", "answer the question on screen (or click an option)"},
+    {"Space or Enter", "after an answer: go on"},
+    {"Q", "quiz off / on (to demonstrate without questions)"},
     {"H or ?", "this list (any key closes it)"},
-    {"Esc or Q", "close an overlay, then quit"},
+    {"Esc", "close an overlay, then quit"},
 };
 
 static void help(struct ui_draw *d, const struct ui_layout *lo)
@@ -977,6 +1006,149 @@ static void packet_detail(struct ui_draw *d, const struct ui_layout *lo, const s
     clip(d, NULL);
 }
 
+/* ---- the quiz ---------------------------------------------------------------- */
+
+static const char quiz_letters[] = "ABCDEF";
+
+/* The overlay's frame: a thick edge, no shade, so the transcript beside it
+ * (the dialogue up to the pause point) stays readable. */
+static void quiz_box(struct ui_draw *d, const struct ui_layout *lo, struct ui_rect b)
+{
+    fill(d, b, THEME_OVERLAY_EDGE);
+    int t = S(lo, 4);
+    fill(d, (struct ui_rect){b.x + t, b.y + t, b.w - 2 * t, b.h - 2 * t}, THEME_OVERLAY_BG);
+}
+
+static void quiz_question(struct ui_draw *d, const struct ui_layout *lo, const struct ui_state *st,
+                          const struct ui_asker *a)
+{
+    const struct ui_quiz *qz = &a->quiz;
+    const struct ui_quiz_item *it = &qz->items[a->item];
+    const struct sim_scn_question *q = it->q;
+    struct ui_ask_layout al;
+    ui_ask_layout(&al, lo, q->noptions);
+    quiz_box(d, lo, al.box);
+    clip(d, &al.box);
+    bool predict = q->kind == SIM_SCN_Q_PREDICT;
+    char s[640];
+    snprintf(s, sizeof s, "Question %zu of %zu%s", a->item + 1, qz->n,
+             predict ? "   \xC2\xB7   predict the next reply" : "");
+    text(d, UI_FACE_BOLD, al.px_head, THEME_TEXT_DIM, s, al.head.x, al.head.y, LEFT, al.head.w, 0);
+    snprintf(s, sizeof s, "score %zu of %zu", qz->correct, qz->n);
+    text(d, UI_FACE_BOLD, al.px_head, THEME_TEXT_DIM, s, al.head.x + al.head.w, al.head.y, RIGHT, 0, 0);
+    const struct sim_trace_event *pause =
+        predict && it->found ? sim_trace_get(st->lesson->trace, it->pause_step) : NULL;
+    if (pause) {
+        snprintf(s, sizeof s, "%s just sent:   %s", pause->from, pause->text);
+        text(d, UI_FACE_MONO, al.px_note, ui_proto_colour(pause->proto), s, al.context.x,
+             al.context.y, LEFT, al.context.w, 0);
+    } else if (a->at_end) {
+        text(d, UI_FACE_SANS, al.px_note, THEME_TEXT_DIM, "The run is over: questions about it.",
+             al.context.x, al.context.y, LEFT, al.context.w, 0);
+    }
+    clip(d, &al.question);
+    text(d, UI_FACE_BOLD, al.px_text, THEME_TEXT, q->text, al.question.x, al.question.y, LEFT, 0,
+         al.question.w);
+    clip(d, &al.box);
+    bool answered = a->phase == UI_ASK_ANSWERED;
+    size_t right = ui_quiz_right(qz, a->item);
+    for (size_t o = 0; o < al.noptions; o++) {
+        struct ui_rect r = al.option[o];
+        unsigned bg = THEME_QUIZ_OPTION, ink = THEME_TEXT, sq = THEME_QUIZ_LETTER;
+        if (answered && o == right) {
+            bg = THEME_QUIZ_RIGHT_BG;
+            sq = THEME_QUIZ_RIGHT;
+        } else if (answered && (int)o == a->chosen) {
+            bg = THEME_QUIZ_WRONG_BG;
+            sq = THEME_QUIZ_WRONG;
+        } else if (answered) {
+            ink = THEME_TEXT_DIM;
+        }
+        fill(d, r, THEME_PANEL_EDGE);
+        fill(d, (struct ui_rect){r.x + 1, r.y + 1, r.w - 2, r.h - 2}, bg);
+        struct ui_rect lr = {r.x, r.y, al.letter_w, r.h};
+        fill(d, lr, sq);
+        char letter[8];
+        snprintf(letter, sizeof letter, "%c", quiz_letters[o]);
+        int lh = ui_text_line_h(d->text, UI_FACE_BOLD, al.px_text);
+        text(d, UI_FACE_BOLD, al.px_text, THEME_TEXT_ON_DARK, letter, lr.x + lr.w / 2,
+             lr.y + (lr.h - lh) / 2, CENTRE, 0, 0);
+        struct ui_rect tr = {r.x + al.letter_w + lo->pad, r.y, r.w - al.letter_w - 2 * lo->pad, r.h};
+        struct ui_tex t = ui_text_get(d->text, UI_FACE_SANS, al.px_text, col(ink), q->options[o], 0, tr.w);
+        clip(d, &tr);
+        text(d, UI_FACE_SANS, al.px_text, ink, q->options[o], tr.x, tr.y + (tr.h - t.h) / 2, LEFT, 0,
+             tr.w);
+        clip(d, &al.box);
+    }
+    struct ui_rect fb = al.feedback;
+    int y = fb.y;
+    if (!answered) {
+        snprintf(s, sizeof s, "Answer with a letter (A to %c), a number (1 to %zu) or a click.   "
+                              "Q: quiz off",
+                 quiz_letters[al.noptions - 1], al.noptions);
+        text(d, UI_FACE_SANS, al.px_note, THEME_TEXT_DIM, s, fb.x, y, LEFT, fb.w, 0);
+        clip(d, NULL);
+        return;
+    }
+    bool ok = (size_t)a->chosen == right;
+    snprintf(s, sizeof s, "%s %s", ok ? "\xE2\x9C\x93 Right." : "\xE2\x9C\x97 Not quite.",
+             ui_quiz_explanation(qz, a->item, (size_t)a->chosen));
+    struct ui_tex t = text(d, UI_FACE_BOLD, al.px_note, ok ? THEME_QUIZ_RIGHT : THEME_QUIZ_WRONG, s,
+                           fb.x, y, LEFT, 0, fb.w);
+    y += t.h + S(lo, 4);
+    if (!ok) {
+        snprintf(s, sizeof s, "The answer is %c) %s%s%s", quiz_letters[right], q->options[right],
+                 q->explanations[right] ? ": " : "",
+                 q->explanations[right] ? q->explanations[right] : "");
+        t = text(d, UI_FACE_SANS, al.px_note, THEME_TEXT, s, fb.x, y, LEFT, 0, fb.w);
+        y += t.h + S(lo, 4);
+    }
+    if (predict && it->found) {
+        const struct sim_trace_event *r = sim_trace_get(st->lesson->trace, it->reply_step);
+        snprintf(s, sizeof s, "What %s really said:   %s", r->from, r->text);
+        t = text(d, UI_FACE_MONO, al.px_note, ui_proto_colour(r->proto), s, fb.x, y, LEFT, fb.w, 0);
+        y += t.h + S(lo, 4);
+    }
+    text(d, UI_FACE_BOLD, al.px_note, THEME_TEXT_DIM, "Space or Enter: go on", fb.x, y, LEFT, fb.w, 0);
+    clip(d, NULL);
+}
+
+static void quiz_score(struct ui_draw *d, const struct ui_layout *lo, const struct ui_asker *a)
+{
+    const struct ui_quiz *qz = &a->quiz;
+    struct ui_ask_layout al;
+    ui_ask_layout(&al, lo, 0);
+    quiz_box(d, lo, al.box);
+    clip(d, &al.box);
+    int x = al.question.x, w = al.question.w, y = al.head.y;
+    char s[640];
+    snprintf(s, sizeof s, "Score: %zu of %zu right", qz->correct, qz->n);
+    struct ui_tex t = text(d, UI_FACE_BOLD, S(lo, 56), THEME_TEXT, s, x, y, LEFT, w, 0);
+    y += t.h + lo->pad;
+    int lh = ui_text_line_h(d->text, UI_FACE_SANS, al.px_note) + S(lo, 6);
+    for (size_t i = 0; i < qz->n; i++, y += lh) {
+        const struct ui_quiz_item *it = &qz->items[i];
+        bool answered = it->chosen != UI_QUIZ_NO_ANSWER;
+        bool ok = answered && (size_t)it->chosen == ui_quiz_right(qz, i);
+        snprintf(s, sizeof s, "%s  %zu.  %s", ok ? "\xE2\x9C\x93" : answered ? "\xE2\x9C\x97" : "\xE2\x80\x93",
+                 i + 1, it->q->text);
+        text(d, UI_FACE_SANS, al.px_note, ok ? THEME_QUIZ_RIGHT : answered ? THEME_QUIZ_WRONG : THEME_TEXT_DIM,
+             s, x, y, LEFT, w, 0);
+    }
+    y += lh / 2;
+    text(d, UI_FACE_BOLD, al.px_note, THEME_TEXT_DIM,
+         "Space or Enter: close.   Tab: the next lesson.", x, y, LEFT, w, 0);
+    clip(d, NULL);
+}
+
+static void quiz(struct ui_draw *d, const struct ui_layout *lo, const struct ui_state *st,
+                 const struct ui_asker *a)
+{
+    if (!ui_asker_showing(a)) return;
+    if (a->phase == UI_ASK_SCORE) quiz_score(d, lo, a);
+    else if (a->item < a->quiz.n) quiz_question(d, lo, st, a);
+}
+
 void ui_draw_frame(struct ui_draw *d, const struct ui_layout *lo, const struct ui_state *st,
                    const struct ui_view *v)
 {
@@ -993,5 +1165,6 @@ void ui_draw_frame(struct ui_draw *d, const struct ui_layout *lo, const struct u
         packet_detail(d, lo, st);
     else if (v->selected_host >= 0 && (size_t)v->selected_host < lo->nhosts)
         host_detail(d, lo, st, v->selected_host);
+    if (v->ask) quiz(d, lo, st, v->ask);
     if (v->help) help(d, lo);
 }

@@ -11,6 +11,7 @@
 
 #include <SDL.h>
 
+#include "render/ui_asker.h"
 #include "render/ui_layout.h"
 #include "render/ui_state.h"
 
@@ -30,6 +31,8 @@ struct ui_view {
     double speed;         /* 0.25 .. 16 */
     double text_scale;
     size_t lesson_index, nlessons; /* for "lesson 1 of 3" */
+    const struct ui_asker *ask; /* the quiz: its score in the top bar, a question
+                                   over the network when one is up (NULL: none) */
 };
 
 /* The defaults: settled, paused, 1x, nothing open. */
@@ -64,6 +67,12 @@ char *ui_eavesdrop_hex(size_t step, size_t n, char *out, size_t cap);
 
 /* The theme colour 0xRRGGBB of protocol p. */
 unsigned ui_proto_colour(enum sim_proto p);
+
+/* The top bar's heading ("Lesson 1: ... · lesson 1 of 8 · step 3 of 90 ·
+ * 0.250 s") and its right-hand part ("score 2 of 5   paused 1x   H: keys"),
+ * as drawn. Each returns out. */
+char *ui_draw_heading(const struct ui_state *st, const struct ui_view *v, char *out, size_t cap);
+char *ui_draw_status(const struct ui_view *v, char *out, size_t cap);
 
 /* Text cache misses so far (rendered strings). */
 unsigned long ui_draw_text_renders(const struct ui_draw *d);

@@ -122,7 +122,8 @@ int ui_canvas_save_png(struct ui_canvas *c, const char *path, FILE *err)
 static int usage(FILE *err, const char *why, const char *arg)
 {
     fprintf(err, "mailsim snapshot: %s%s%s%s\n"
-                 "usage: mailsim snapshot [LESSON] --step N --out FILE.png [--size WxH] [--eavesdrop]\n",
+                 "usage: mailsim snapshot [LESSON] --step N --out FILE.png [--size WxH] [--eavesdrop]\n"
+                 "                        [--quiz [--answer X]]\n",
             why, arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
     return 2;
 }
@@ -146,15 +147,21 @@ int ui_snapshot_command(int argc, char **argv, const char *argv0, FILE *out, FIL
     const char *lesson = NULL, *path = NULL;
     long long step = -1;
     int w = UI_BASE_W, h = UI_BASE_H;
-    bool eavesdrop = false;
+    bool eavesdrop = false, quiz = false;
+    const char *answer = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--eavesdrop") == 0) {
             eavesdrop = true;
-        } else if (strcmp(a, "--step") == 0 || strcmp(a, "--out") == 0 || strcmp(a, "--size") == 0) {
+        } else if (strcmp(a, "--quiz") == 0) {
+            quiz = true;
+        } else if (strcmp(a, "--step") == 0 || strcmp(a, "--out") == 0 || strcmp(a, "--size") == 0 ||
+                   strcmp(a, "--answer") == 0) {
             if (i + 1 >= argc) return usage(err, "missing value after", a);
             const char *v = argv[++i];
-            if (strcmp(a, "--out") == 0) {
+            if (strcmp(a, "--answer") == 0) {
+                answer = v;
+            } else if (strcmp(a, "--out") == 0) {
                 path = v;
             } else if (strcmp(a, "--size") == 0) {
                 if (!parse_size(v, &w, &h))
@@ -175,6 +182,7 @@ int ui_snapshot_command(int argc, char **argv, const char *argv0, FILE *out, FIL
     }
     if (step < 0) return usage(err, "--step N is required", NULL);
     if (!path) return usage(err, "--out FILE.png is required", NULL);
+    if (answer && !quiz) return usage(err, "--answer goes with --quiz", NULL);
     char assets[UI_PATH_MAX];
     if (!ui_find_assets(argv0, assets, sizeof assets)) {
         fputs("mailsim: cannot find assets/fonts (set MAILSIM_ASSETS to the assets folder)\n",
@@ -189,6 +197,53 @@ int ui_snapshot_command(int argc, char **argv, const char *argv0, FILE *out, FIL
         ui_lesson_free(l);
         return 2;
     }
+    /* --quiz: the question the window asks on arriving at the step (a
+     * predict question at its pause point; at the end the first question),
+     * answered with --answer when given */
+    struct ui_asker *ask = NULL;
+    if (quiz) {
+        ask = malloc(sizeof *ask);
+        if (!ask) {
+            fputs("mailsim: out of memory\n", err);
+            ui_lesson_free(l);
+            return 1;
+        }
+        ui_asker_init(ask, l);
+        if (!ui_asker_arrive(ask, (size_t)step,
+                             ui_state_next_exchange(l, (size_t)step) == (size_t)step)) {
+            fprintf(err, "mailsim snapshot: no question is asked at step %lld of %s; ", step,
+                    l->name);
+            if (ask->quiz.n == 0) {
+                fputs("it has no questions\n", err);
+            } else {
+                fputs("the steps that ask are:", err);
+                bool end = false;
+                for (size_t i = 0; i < ask->quiz.n; i++) {
+                    const struct ui_quiz_item *it = &ask->quiz.items[i];
+                    if (it->q->kind == SIM_SCN_Q_PREDICT && it->found)
+                        fprintf(err, " %zu", it->pause_step);
+                    else
+                        end = true;
+                }
+                if (end) fprintf(err, " %zu (the end)", l->nsteps - 1);
+                fputc('\n', err);
+            }
+            free(ask);
+            ui_lesson_free(l);
+            return 2;
+        }
+        if (answer) {
+            int o = ui_quiz_parse_answer(answer, ask->quiz.items[ask->item].q->noptions);
+            if (o < 0 || ask->phase != UI_ASK_QUESTION) {
+                fprintf(err, "mailsim snapshot: --answer wants one of the options' letters or "
+                             "numbers, not '%s'\n", answer);
+                free(ask);
+                ui_lesson_free(l);
+                return 2;
+            }
+            ui_asker_answer(ask, (size_t)o);
+        }
+    }
     int rc = 1;
     if (ui_headless_init(err) == 0) {
         struct ui_canvas *c = ui_canvas_new(l, w, h, assets);
@@ -197,12 +252,13 @@ int ui_snapshot_command(int argc, char **argv, const char *argv0, FILE *out, FIL
         } else {
             struct ui_view v = ui_view_default();
             v.eavesdrop = eavesdrop;
+            v.ask = ask;
             char names[UI_LESSONS_MAX][UI_LESSON_NAME_MAX];
             v.nlessons = ui_lesson_list(argv0, names, UI_LESSONS_MAX);
             for (size_t i = 0; i < v.nlessons; i++)
                 if (strcmp(names[i], l->name) == 0) v.lesson_index = i;
             if (v.nlessons == 0) v.nlessons = 1;
-            ui_canvas_draw(c, (size_t)step, &v);
+            ui_canvas_draw(c, ask ? ui_asker_view_step(ask, (size_t)step) : (size_t)step, &v);
             if (ui_canvas_save_png(c, path, err) == 0) {
                 fprintf(out, "%s: %s step %lld of %zu, %dx%d\n", path, l->name, step, l->nsteps,
                         w, h);
@@ -212,6 +268,7 @@ int ui_snapshot_command(int argc, char **argv, const char *argv0, FILE *out, FIL
         }
         ui_headless_quit();
     }
+    free(ask);
     ui_lesson_free(l);
     return rc;
 }

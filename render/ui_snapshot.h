@@ -1,8 +1,11 @@
 /* Headless drawing: the same frame the window shows, drawn by SDL's
  * software renderer into memory, with no display at all, and saved as a
  * PNG: `mailsim snapshot [LESSON] --step N --out FILE.png [--size WxH]
- * [--eavesdrop]` (the size defaults to 1920x1080; --eavesdrop draws the
- * window's eavesdropper view, key E).
+ * [--eavesdrop] [--quiz [--answer X]]` (the size defaults to 1920x1080;
+ * --eavesdrop draws the window's eavesdropper view, key E; --quiz the
+ * question the window asks on arriving at the step, a predict question at
+ * its pause point or at the end the first question, and --answer X that
+ * question answered with option X, a letter or a number).
  *
  * The window draws with the same software renderer (unless the user's
  * SDL_RENDER_DRIVER says otherwise), so a snapshot and the window agree

@@ -543,7 +543,9 @@ static void record_lines(struct sim_conn *c, enum sim_dir dir, const char *bytes
         size_t text_len = len;
         if (text_len && bytes[off + text_len - 1] == '\n') text_len--;
         if (text_len && bytes[off + text_len - 1] == '\r') text_len--;
-        char *text = malloc(text_len + 1);
+        /* the trace copies the text: a short line needs no allocation */
+        char small[1024];
+        char *text = text_len < sizeof small ? small : malloc(text_len + 1);
         if (!text) {
             eng(c)->failed = 1;
             return;
@@ -557,7 +559,7 @@ static void record_lines(struct sim_conn *c, enum sim_dir dir, const char *bytes
             .arrive = arrive,
         };
         sim_record(eng(c), &ev);
-        free(text);
+        if (text != small) free(text);
         off = end;
     }
 }
