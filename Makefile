@@ -92,6 +92,8 @@ RENDER_SRC := \
 	render/ui_window.c \
 	render/ui_asker.c \
 	render/ui_player.c \
+	render/ui_split.c \
+	render/ui_split_draw.c \
 	render/quiz.c \
 	render/handout.c \
 	render/teacher.c \
@@ -129,6 +131,7 @@ TESTS := \
 	test_ui_layout \
 	test_ui_render \
 	test_ui_quiz \
+	test_ui_split \
 	test_dns \
 	test_dns_mx \
 	test_base64 \
@@ -174,6 +177,7 @@ TEST_test_ui_state := $(PROTOCOL_SRC) $(SIM_SRC) render/transcript.c render/run.
 TEST_test_ui_layout := $(PROTOCOL_SRC) $(SIM_SRC) render/transcript.c render/run.c render/ui_lesson.c render/ui_state.c render/ui_layout.c
 TEST_test_ui_render := $(PROTOCOL_SRC) $(SIM_SRC) render/transcript.c render/run.c render/ui_lesson.c render/ui_state.c render/ui_layout.c render/ui_text.c render/ui_draw.c render/ui_snapshot.c render/ui_window.c render/quiz.c render/ui_asker.c render/ui_player.c
 TEST_test_ui_quiz := $(PROTOCOL_SRC) $(SIM_SRC) render/transcript.c render/run.c render/ui_lesson.c render/ui_state.c render/ui_layout.c render/ui_text.c render/ui_draw.c render/ui_snapshot.c render/ui_window.c render/quiz.c render/ui_asker.c render/ui_player.c
+TEST_test_ui_split := $(PROTOCOL_SRC) $(SIM_SRC) render/ui_lesson.c render/run.c render/transcript.c render/ui_layout.c render/ui_text.c render/ui_split.c render/ui_split_draw.c render/compare_view.c
 TEST_test_sim_net := sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c
 TEST_test_sim_dns := protocols/common.c protocols/dns.c protocols/dns_mx.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/dns_service.c
 TEST_test_sim_store := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/md5.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/pop3.c protocols/pop3_server.c protocols/imap_explain.c protocols/pop3_explain.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/store.c
@@ -265,7 +269,7 @@ asan_obj = $(patsubst %.c,$(ASAN_DIR)/%.o,$(1))
 
 # Tests that draw with SDL2, SDL2_ttf and SDL2_image also build and link
 # with PKGS_RENDER.
-TEST_RENDER_TESTS := test_ui_render test_ui_quiz
+TEST_RENDER_TESTS := test_ui_render test_ui_quiz test_ui_split
 # Tests of the live bridge link OpenSSL.
 TEST_BRIDGE_TESTS := test_bridge
 test_pkgs = $(PKGS_SIM) cmocka $(if $(filter $(1),$(TEST_RENDER_TESTS)),$(PKGS_RENDER)) $(if $(filter $(1),$(TEST_BRIDGE_TESTS)),$(PKGS_BRIDGE))

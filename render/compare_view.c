@@ -13,6 +13,7 @@
 
 #include "protocols/common.h"
 #include "render/ui_lesson.h"
+#include "render/ui_split_draw.h"
 
 #define SEC_PER_DAY 86400.0
 
@@ -652,6 +653,7 @@ static void usage(FILE *out)
     fputs("usage: mailsim compare [--rule many-devices|folders-search|one-pc]\n"
           "                       [--devices N] [--days D] [--per-day M] [--leave-on-server]\n"
           "                       [--seed S] [--json] [--plot FILE.png]\n"
+          "                       [--view] [--snapshot FILE.png [--step K] [--size WxH]]\n"
           "\n"
           "The same stream of mail arrives at two identical mailboxes; the same devices,\n"
           "with the same habits, read one by IMAP and the other by POP3. Prints both\n"
@@ -669,7 +671,13 @@ static void usage(FILE *out)
           "  --leave-on-server  POP3 devices leave a copy on the server\n"
           "  --seed S           the random seed: the same seed, the same numbers (default 1)\n"
           "  --json             one JSON object with every number and the series\n"
-          "  --plot FILE.png    also draw the measures over time as a chart\n",
+          "  --plot FILE.png    also draw the measures over time as a chart\n"
+          "  --view             also open the split view: IMAP left, POP3 right, the\n"
+          "                     counters and which device has seen which message, over\n"
+          "                     time (Space plays, Right/Left step, Home, End; at most\n"
+          "                     2000 messages)\n"
+          "  --snapshot FILE.png  save the split view as a PNG, without a display: time\n"
+          "                     point K (from 0; default the end), 1920x1080 or WxH\n",
           out);
 }
 
@@ -691,6 +699,11 @@ int ui_compare_command(int argc, char **argv, const char *argv0, FILE *out, FILE
     int rule = -1;
     bool json = false;
     const char *plot = NULL;
+    /* the split view (render/ui_split_draw.h) */
+    bool view = false;
+    const char *snapshot = NULL;
+    size_t point = SIZE_MAX;
+    int snap_w = UI_BASE_W, snap_h = UI_BASE_H;
     /* the rule first: the other options change its preset */
     for (int i = 0; i + 1 < argc; i++)
         if (strcmp(argv[i], "--rule") == 0) {
@@ -711,6 +724,35 @@ int ui_compare_command(int argc, char **argv, const char *argv0, FILE *out, FILE
             return UI_COMPARE_OK;
         } else if (strcmp(a, "--json") == 0) {
             json = true;
+        } else if (strcmp(a, "--view") == 0) {
+            view = true;
+        } else if (strcmp(a, "--snapshot") == 0 && v) {
+            snapshot = v;
+            i++;
+        } else if (strcmp(a, "--step") == 0 && v) {
+            if (!parse_uint(v, SIM_COMPARE_SAMPLES_MAX, &x)) {
+                fprintf(err, "mailsim compare: --step needs a time point from 0 to %d, got '%s'\n",
+                        SIM_COMPARE_SAMPLES_MAX, v);
+                return UI_COMPARE_USAGE;
+            }
+            point = (size_t)x;
+            i++;
+        } else if (strcmp(a, "--size") == 0 && v) {
+            char *end;
+            long sw = strtol(v, &end, 10), sh = 0;
+            if (end != v && (*end == 'x' || *end == 'X')) {
+                const char *hp = end + 1;
+                sh = strtol(hp, &end, 10);
+                if (end == hp || *end) sh = 0;
+            }
+            if (sw < UI_MIN_W / 2 || sh < UI_MIN_H / 2 || sw > 7680 || sh > 4320) {
+                fprintf(err, "mailsim compare: --size wants WxH, from 640x360 to 7680x4320, not "
+                             "'%s'\n", v);
+                return UI_COMPARE_USAGE;
+            }
+            snap_w = (int)sw;
+            snap_h = (int)sh;
+            i++;
         } else if (strcmp(a, "--leave-on-server") == 0) {
             p.leave_on_server = true;
         } else if (strcmp(a, "--rule") == 0 && v) {
@@ -732,7 +774,8 @@ int ui_compare_command(int argc, char **argv, const char *argv0, FILE *out, FILE
             i++;
         } else {
             static const char *const valued[] = {"--rule", "--plot", "--devices", "--days",
-                                                 "--per-day", "--seed"};
+                                                 "--per-day", "--seed", "--snapshot", "--step",
+                                                 "--size"};
             bool needs = false;
             for (size_t k = 0; k < ARRAY_LEN(valued); k++) needs |= strcmp(a, valued[k]) == 0;
             if (needs) fprintf(err, "mailsim compare: %s needs a value\n\n", a);
@@ -747,6 +790,18 @@ int ui_compare_command(int argc, char **argv, const char *argv0, FILE *out, FILE
         fprintf(err, "mailsim compare: %s\n", bad);
         return UI_COMPARE_USAGE;
     }
+    if ((view || snapshot) && (uint64_t)p.days * p.per_day > UI_SPLIT_MSGS_MAX) {
+        fprintf(err, "mailsim compare: the split view shows at most %u messages, one grid cell "
+                     "each; this run has %llu (fewer --days or --per-day, or --plot for a chart)\n",
+                UI_SPLIT_MSGS_MAX, (unsigned long long)p.days * p.per_day);
+        return UI_COMPARE_USAGE;
+    }
+    if ((point != SIZE_MAX || snap_w != UI_BASE_W || snap_h != UI_BASE_H) && !snapshot) {
+        fputs("mailsim compare: --step and --size go with --snapshot FILE.png\n", err);
+        return UI_COMPARE_USAGE;
+    }
+    /* the split view replays the runs' traces: which device had which message when */
+    p.keep_trace = view || snapshot;
     char assets[UI_PATH_MAX];
     if (plot && !ui_find_assets(argv0, assets, sizeof assets)) {
         fputs("mailsim compare: cannot find assets/fonts for the chart (set MAILSIM_ASSETS to the "
@@ -771,6 +826,10 @@ int ui_compare_command(int argc, char **argv, const char *argv0, FILE *out, FILE
             fprintf(out, "\nThe chart is in %s.\n", plot);
         }
     }
+    if (snapshot && rc == UI_COMPARE_OK &&
+        ui_split_snapshot(c, snapshot, point, snap_w, snap_h, argv0, json ? err : out, err) != 0)
+        rc = UI_COMPARE_FAILED;
+    if (view && rc == UI_COMPARE_OK && ui_split_window(c, argv0, err) != 0) rc = UI_COMPARE_FAILED;
     sim_compare_free(c);
     return rc;
 }

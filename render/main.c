@@ -74,14 +74,14 @@ static const struct command commands[] = {
     {"check", cmd_check, "check FILE",
      "check a lesson file you wrote: every problem with its line (exit 2 if any)"},
     {"compare", cmd_compare,
-     "compare [--rule NAME] [--devices N] [--days D] [--per-day M] [--leave-on-server] [--seed S] [--json] [--plot FILE.png]",
-     "IMAP sync against POP3 download on the same mail over simulated days: the numbers, and a chart"},
+     "compare [--rule NAME] [--devices N] [--days D] [--per-day M] [--leave-on-server] [--seed S] [--json] [--plot FILE.png] [--view] [--snapshot FILE.png]",
+     "IMAP sync against POP3 download on the same mail over simulated days: the numbers, a chart, and a split view (--view)"},
     {"serve", cmd_serve,
      "serve [LESSON] [--port-offset N] [--user ADDRESS:PASSWORD]... [--maildir DIR] [--headless] [--bind ADDRESS]",
      "open the lesson's servers to real mail programs on loopback (SMTP 10025, IMAPS 10993, ...)"},
     {"view", cmd_view, "view [LESSON]",
      "open the window on a lesson (what `mailsim` alone does); H lists the keys"},
-    {"snapshot", cmd_snapshot, "snapshot [LESSON] --step N --out FILE.png [--size WxH] [--eavesdrop]",
+    {"snapshot", cmd_snapshot, "snapshot [LESSON] --step N --out FILE.png [--size WxH] [--eavesdrop] [--quiz [--answer X]]",
      "save what the window shows after step N as a PNG, without a display"},
 };
 
