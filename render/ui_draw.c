@@ -1084,7 +1084,7 @@ static void quiz_question(struct ui_draw *d, const struct ui_layout *lo, const s
     int y = fb.y;
     if (!answered) {
         snprintf(s, sizeof s, "Answer with a letter (A to %c), a number (1 to %zu) or a click.   "
-                              "Q: quiz off",
+                              "Esc: skip for now   Q: quiz off",
                  quiz_letters[al.noptions - 1], al.noptions);
         text(d, UI_FACE_SANS, al.px_note, THEME_TEXT_DIM, s, fb.x, y, LEFT, fb.w, 0);
         clip(d, NULL);
@@ -1125,14 +1125,15 @@ static void quiz_score(struct ui_draw *d, const struct ui_layout *lo, const stru
     snprintf(s, sizeof s, "Score: %zu of %zu right", qz->correct, qz->n);
     struct ui_tex t = text(d, UI_FACE_BOLD, S(lo, 56), THEME_TEXT, s, x, y, LEFT, w, 0);
     y += t.h + lo->pad;
-    int lh = ui_text_line_h(d->text, UI_FACE_SANS, al.px_note) + S(lo, 6);
+    int px = al.px_note + S(lo, 4); /* the list is read from the back row too */
+    int lh = ui_text_line_h(d->text, UI_FACE_SANS, px) + S(lo, 6);
     for (size_t i = 0; i < qz->n; i++, y += lh) {
         const struct ui_quiz_item *it = &qz->items[i];
         bool answered = it->chosen != UI_QUIZ_NO_ANSWER;
         bool ok = answered && (size_t)it->chosen == ui_quiz_right(qz, i);
         snprintf(s, sizeof s, "%s  %zu.  %s", ok ? "\xE2\x9C\x93" : answered ? "\xE2\x9C\x97" : "\xE2\x80\x93",
                  i + 1, it->q->text);
-        text(d, UI_FACE_SANS, al.px_note, ok ? THEME_QUIZ_RIGHT : answered ? THEME_QUIZ_WRONG : THEME_TEXT_DIM,
+        text(d, UI_FACE_SANS, px, ok ? THEME_QUIZ_RIGHT : answered ? THEME_QUIZ_WRONG : THEME_TEXT_DIM,
              s, x, y, LEFT, w, 0);
     }
     y += lh / 2;

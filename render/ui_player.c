@@ -115,7 +115,8 @@ static bool passes_quiz(SDL_Keycode c)
 }
 
 /* Keys that move through the run or the lessons: they close the question
- * (unanswered, it is asked again) and then move. */
+ * (unanswered, it is asked again; forward keys wait for an answer, see
+ * quiz_key) and then move. */
 static bool moves(SDL_Keycode c)
 {
     return c == SDLK_RIGHT || c == SDLK_LEFT || c == SDLK_n || c == SDLK_p || c == SDLK_HOME ||
@@ -128,6 +129,11 @@ static bool quiz_key(struct ui_player *p, SDL_Keycode c, uint64_t now)
 {
     struct ui_asker *a = &p->ask;
     if (passes_quiz(c)) return false;
+    /* forward past an unanswered question: only after an answer, Esc
+     * (skip it for now) or Q (no quiz), so a burst of Right presses does
+     * not run over it */
+    if (a->phase == UI_ASK_QUESTION && (c == SDLK_RIGHT || c == SDLK_n || c == SDLK_END))
+        return true;
     if (moves(c) || c == SDLK_ESCAPE) { /* Esc closes the question only */
         ui_asker_close(a);
         p->resume_play = false;

@@ -172,6 +172,9 @@ static const struct key_case key_cases[] = {
     {"digit 9", SDLK_9, -1},
     {"Space before an answer", SDLK_SPACE, -1},
     {"Enter before an answer", SDLK_RETURN, -1},
+    {"Right before an answer", SDLK_RIGHT, -1},
+    {"End before an answer", SDLK_END, -1},
+    {"a letter no command uses", SDLK_z, -1},
 };
 
 /* Lesson 1's first question: Grandpa sent DATA; B (354) is right. Each key
@@ -190,10 +193,12 @@ static void test_answer_by_key_changes_score(void **state)
         char status[160];
         assert_string_equal(ui_draw_status(&p->view, status, sizeof status),
                             "score 0 of 5   paused  1x   H: keys");
+        size_t pause = p->step;
         press(p, kc->key, 0);
         if (kc->option < 0) {
             assert_int_equal(p->ask.phase, UI_ASK_QUESTION);
             assert_int_equal(p->ask.quiz.answered, 0);
+            assert_int_equal(p->step, pause); /* forward waits for an answer */
         } else {
             assert_int_equal(p->ask.phase, UI_ASK_ANSWERED);
             assert_int_equal(p->ask.chosen, kc->option);
@@ -372,6 +377,8 @@ static void test_q_toggles_the_quiz(void **state)
     char status[160];
     assert_string_equal(ui_draw_status(&p->view, status, sizeof status),
                         "quiz off (Q)   paused  1x   H: keys");
+    press(p, SDLK_RIGHT, 0); /* with the quiz off, Right moves on */
+    assert_true(p->step > pause);
     press(p, SDLK_HOME, 0);
     right_to_question(p); /* runs to the end: nothing is asked */
     assert_true(ui_player_at_end(p, p->step));
