@@ -21,6 +21,8 @@ struct ui_split_draw {
 
 static const unsigned side_colour[SIM_CMP_SIDE_COUNT] = {THEME_PROTO_IMAP, THEME_PROTO_POP3};
 
+const char *const ui_split_action_names[UI_SPLIT_ACTION_COUNT] = {"none", "quit", "fullscreen"};
+
 /* ---- the view: keys and time ---------------------------------------------- */
 
 struct ui_split_view ui_split_view_at(size_t point)

@@ -28,7 +28,9 @@ struct ui_split_view {
     uint64_t next_play;      /* ms: when playing moves on */
 };
 
+/* What the window has to do after an event. */
 enum ui_split_action { UI_SPLIT_NONE, UI_SPLIT_QUIT, UI_SPLIT_FULLSCREEN, UI_SPLIT_ACTION_COUNT };
+extern const char *const ui_split_action_names[UI_SPLIT_ACTION_COUNT];
 
 /* At time point `point`, paused, 1x. */
 struct ui_split_view ui_split_view_at(size_t point);
