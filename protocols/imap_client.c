@@ -55,6 +55,8 @@ struct imap_client {
     bool stop, wake;               /* requests from the caller */
     uint32_t exists;               /* EXISTS as last heard */
     uint32_t uidnext;              /* from SELECT; 0 when not known now */
+    uint32_t select_exists;        /* EXISTS as SELECT reported it */
+    bool expunged_seen;            /* an EXPUNGE came since SELECT */
     uint32_t validity;             /* from SELECT */
     uint32_t old_last;             /* cache->last_uid when this sync began */
     uint32_t new_max;              /* highest new UID seen in FETCH_NEW */
@@ -230,6 +232,7 @@ static void do_select(struct imap_client *c)
     cmd.mailbox = str_of(c->folder);
     c->uidnext = 0;
     c->validity = 0;
+    c->expunged_seen = false;
     send_command(c, &cmd, IMAP_CLIENT_SELECT);
 }
 
@@ -300,9 +303,25 @@ static void uid_fetch(struct imap_client *c, uint32_t lo, uint32_t hi, bool whol
 
 static void after_sync(struct imap_client *c);
 
+/* True when the cache provably lost nothing since the last sync: SELECT's
+ * EXISTS is the folder's message count (RFC 3501 7.3.1) and UIDs only grow
+ * (2.3.1.1), so when the cached messages below SELECT's UIDNEXT are exactly
+ * EXISTS many, none of them was expunged before SELECT; one expunged later
+ * would have been announced by an EXPUNGE response (7.4.1). Not provable
+ * after IDLE (no SELECT), on a partial cache, or when an EXPUNGE came. */
+static bool nothing_expunged(const struct imap_client *c)
+{
+    const struct imap_client_cache *k = c->cache;
+    if (!c->uidnext || k->partial || c->expunged_seen) return false;
+    uint32_t below = 0;
+    for (size_t i = 0; i < k->n; i++) below += k->msgs[i].uid < c->uidnext;
+    return below == c->select_exists;
+}
+
 static void do_search(struct imap_client *c)
 {
-    if (c->old_last == 0 || c->cache->n == 0) { /* nothing cached could be gone */
+    if (c->old_last == 0 || c->cache->n == 0 || nothing_expunged(c)) {
+        /* nothing cached could be gone */
         after_sync(c);
         return;
     }
@@ -477,6 +496,7 @@ static void on_fetch(struct imap_client *c, const struct imap_response *r)
         if (uid->number > c->new_max) c->new_max = uid->number;
         unsigned f = flags ? flags_of(flags) : 0;
         uint32_t sz = size ? size->number : 0;
+        if (k->n >= IMAP_CLIENT_MAX_CACHE) k->partial = true;
         if (k->n < IMAP_CLIENT_MAX_CACHE && (k->n == 0 || k->msgs[k->n - 1].uid < uid->number)) {
             struct imap_client_msg *m = &k->msgs[k->n++];
             memset(m, 0, sizeof *m);
@@ -551,9 +571,11 @@ static void on_tagged(struct imap_client *c, const struct imap_response *r)
         if (c->validity && k->uidvalidity && k->uidvalidity != c->validity) {
             k->n = 0;
             k->last_uid = 0;
+            k->partial = false;
             push(c, IMAP_CLIENT_EV_RESET, NULL, 0, NULL);
         }
         if (c->validity) k->uidvalidity = c->validity;
+        c->select_exists = c->exists;
         begin_sync(c);
         return;
     case IMAP_CLIENT_PUSH_FLAGS: {
@@ -679,6 +701,7 @@ static void on_response(struct imap_client *c, const struct imap_response *r)
         return;
     case IMAP_RESP_EXPUNGE:
         if (c->exists) c->exists--;
+        c->expunged_seen = true;
         if (c->state == IMAP_CLIENT_IDLE) {
             c->wake = true;
             done(c);

@@ -50,6 +50,8 @@ struct imap_client_msg {
 struct imap_client_cache {
     uint32_t uidvalidity; /* 0: never synced */
     uint32_t last_uid;    /* highest UID fetched so far */
+    bool partial;         /* a fetched message did not fit (MAX_CACHE): the
+                             cache cannot prove that nothing was expunged */
     size_t n;
     struct imap_client_msg msgs[IMAP_CLIENT_MAX_CACHE]; /* ascending UID */
 };

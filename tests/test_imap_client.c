@@ -203,14 +203,64 @@ static void test_push_sends_only_local_changes(void **state)
         {"s003 OK done\r\n", "s004 UID STORE 5 -FLAGS.SILENT (\\Flagged)\r\n", "",
          IMAP_CLIENT_PUSH_FLAGS},
         {"s004 OK done\r\n", "s005 UID FETCH 1:5 (FLAGS)\r\n", "", IMAP_CLIENT_FETCH_FLAGS},
+        /* EXISTS 1 and the one cached UID below UIDNEXT: nothing can have
+         * been expunged, so no UID SEARCH ALL (RFC 3501 7.3.1, 2.3.1.1) */
         {"* 1 FETCH (UID 5 FLAGS (\\Seen \\Answered))\r\ns005 OK done\r\n",
-         "s006 UID SEARCH ALL\r\n", "flags 5 0x3\n", IMAP_CLIENT_SEARCH},
+         "s006 LOGOUT\r\n", "flags 5 0x3\n", IMAP_CLIENT_LOGOUT},
     };
     struct imap_client_config cfg = {.user = "mrc", .pass = "secret", .tag_prefix = "s"};
     run_script("push local changes", &cfg, &cache, x, ARRAY_LEN(x));
     assert_false(cache.msgs[0].dirty);
     assert_int_equal(cache.msgs[0].flags, IMAP_FLAG_SEEN | IMAP_FLAG_ANSWERED);
     assert_int_equal(cache.msgs[0].server_flags, IMAP_FLAG_SEEN | IMAP_FLAG_ANSWERED);
+}
+
+/* When is UID SEARCH ALL (the expunge check) needed? Cached: UIDs 3, 5, 7
+ * (last 7). Each case gives SELECT's EXISTS and UIDNEXT and what may come
+ * during the flag fetch; the sync searches only when the count cannot
+ * prove that nothing was expunged (RFC 3501 7.3.1 EXISTS, 2.3.1.1). */
+struct skip_case {
+    const char *name;
+    const char *select;   /* the untagged SELECT data */
+    const char *fetch;    /* the server's answer to UID FETCH 1:7 (FLAGS) */
+    bool partial;         /* the cache once dropped a message (MAX_CACHE) */
+    const char *then;     /* the client's next command */
+};
+
+static void test_expunge_search_skip(void **state)
+{
+    (void)state;
+    static const uint32_t uids[] = {3, 5, 7};
+    static const unsigned flags[] = {0, 0, 0};
+    static const struct skip_case cases[] = {
+        {"counts agree", "* 3 EXISTS\r\n* OK [UIDVALIDITY 42] x\r\n* OK [UIDNEXT 8] x\r\n",
+         "s003 OK done\r\n", false, "s004 LOGOUT\r\n"},
+        {"one fewer: something was expunged",
+         "* 2 EXISTS\r\n* OK [UIDVALIDITY 42] x\r\n* OK [UIDNEXT 8] x\r\n", "s003 OK done\r\n",
+         false, "s004 UID SEARCH ALL\r\n"},
+        {"EXPUNGE during the sync", "* 3 EXISTS\r\n* OK [UIDVALIDITY 42] x\r\n* OK [UIDNEXT 8] x\r\n",
+         "* 1 EXPUNGE\r\ns003 OK done\r\n", false, "s004 UID SEARCH ALL\r\n"},
+        {"partial cache", "* 3 EXISTS\r\n* OK [UIDVALIDITY 42] x\r\n* OK [UIDNEXT 8] x\r\n",
+         "s003 OK done\r\n", true, "s004 UID SEARCH ALL\r\n"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        const struct skip_case *t = &cases[i];
+        struct imap_client_cache cache;
+        cache_with(&cache, 42, 7, uids, flags, 3);
+        cache.partial = t->partial;
+        char sel[256];
+        snprintf(sel, sizeof sel, "%ss002 OK done\r\n", t->select);
+        const bool search = strstr(t->then, "SEARCH") != NULL;
+        const struct exchange x[] = {
+            {"* OK hi\r\n", "s001 LOGIN mrc secret\r\n", "", IMAP_CLIENT_LOGIN},
+            {"s001 OK done\r\n", "s002 SELECT INBOX\r\n", "", IMAP_CLIENT_SELECT},
+            {sel, "s003 UID FETCH 1:7 (FLAGS)\r\n", "", IMAP_CLIENT_FETCH_FLAGS},
+            {t->fetch, t->then, "", search ? IMAP_CLIENT_SEARCH : IMAP_CLIENT_LOGOUT},
+        };
+        struct imap_client_config cfg = {.user = "mrc", .pass = "secret", .tag_prefix = "s"};
+        run_script(t->name, &cfg, &cache, x, ARRAY_LEN(x));
+        assert_int_equal(cache.n, 3); /* nothing removed without a search */
+    }
 }
 
 static void test_full_sync(void **state)
@@ -514,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_rfc3501_section8),
         cmocka_unit_test(test_full_sync),
         cmocka_unit_test(test_push_sends_only_local_changes),
+        cmocka_unit_test(test_expunge_search_skip),
         cmocka_unit_test(test_uidvalidity_change),
         cmocka_unit_test(test_star_returns_highest),
         cmocka_unit_test(test_starttls_authenticate),
