@@ -34,8 +34,11 @@ done
 
 echo
 awk -F'\t' '
-    BEGIN { printf "%-30s %14s  %-11s %14s %10s\n", "benchmark", "median", "unit", "reference", "ratio"
-            printf "%-30s %14s  %-11s %14s %10s\n", "---------", "------", "----", "---------", "-----" }
-    { printf "%-30s %14s  %-11s %14s %10s\n", $1, $2, $3, $4, $5 }
+    BEGIN { f = "%-26s %12s  %-10s %18s %8s\n"
+            printf f, "benchmark", "median", "unit", "reference", "ratio"
+            printf f, "---------", "------", "----", "---------", "-----" }
+    { printf "%-26s %12s  %-10s %18s %8s\n", $1, $2, $3, $4, $5 }
+    END { print "ratio = median / reference, both measured in the same run: compare ratios"
+          print "across machines, numbers only on one machine (tests/bench/README.md)" }
 ' "$rows"
 exit $failed
