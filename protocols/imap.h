@@ -1,5 +1,6 @@
-/* IMAP4rev1 wire codec (RFC 3501), with IDLE (RFC 2177) and UIDPLUS
- * (RFC 4315): a command parser (server side), a command formatter (client
+/* IMAP4rev1 wire codec (RFC 3501), with IDLE (RFC 2177), UIDPLUS
+ * (RFC 4315) and the CONDSTORE syntax of RFC 7162 (SELECT (CONDSTORE),
+ * FETCH (CHANGEDSINCE n), the MODSEQ item, [HIGHESTMODSEQ n], [NOMODSEQ]): a command parser (server side), a command formatter (client
  * side), a response reader (client side) and response formatters (server
  * side). Sans-I/O: bytes in through _feed, events out through _next, output
  * written into the caller's buffer. libc only.
@@ -67,6 +68,10 @@
  * refused with "NO [TOOBIG]" before the client sends the octets (RFC 3501
  * 7.5, RFC 4469 5 / RFC 7889 4 name the TOOBIG code). */
 #define IMAP_DEFAULT_MAX_LITERAL (10u * 1024u * 1024u)
+/* The largest mod-sequence value (RFC 7162 7: mod-sequence-value is at
+ * most 9,223,372,036,854,775,807, 2^63 - 1, so a signed 64-bit store can
+ * hold it). A larger one is IMAP_ERR_NUMBER. */
+#define IMAP_MODSEQ_MAX 9223372036854775807ull
 /* Strings up to this long are written quoted when they can be; longer ones
  * as literals (RFC 3501 4.3 lets either form carry any string). */
 #define IMAP_MAX_QUOTED 1024
@@ -183,6 +188,7 @@ enum imap_fetch_item {
     IMAP_FETCH_BODYSTRUCTURE,
     IMAP_FETCH_UID,
     IMAP_FETCH_BODY_SECTION,  /* BODY[section]<partial>, BODY.PEEK[...] */
+    IMAP_FETCH_MODSEQ,        /* RFC 7162 3.1.4.1; a response's is "MODSEQ (n)" */
     IMAP_FETCH_COUNT
 };
 extern const char *const imap_fetch_item_names[IMAP_FETCH_COUNT];
@@ -329,6 +335,8 @@ enum imap_err {
     IMAP_ERR_RESPONSE,       /* response reader: unknown or malformed response */
     IMAP_ERR_RESP_CODE,      /* response reader: malformed [code] */
     IMAP_ERR_BASE64,         /* AUTHENTICATE: not base64 (RFC 3501 6.2.2) */
+    IMAP_ERR_MODIFIER,       /* an unknown SELECT parameter or FETCH modifier
+                                (RFC 7162 3.1.8, 3.1.4.1; RFC 4466 2) */
     IMAP_ERR_COUNT
 };
 
@@ -341,6 +349,15 @@ struct imap_command {
     enum imap_cmd cmd;
     bool          uid;   /* "UID FETCH" etc.: FETCH STORE SEARCH COPY EXPUNGE */
     enum imap_err error; /* set with IMAP_CMD_ERROR, else IMAP_ERR_NONE */
+
+    /* SELECT EXAMINE: "(CONDSTORE)" after the name (RFC 7162 3.1.8): the
+     * client enables CONDSTORE and wants [HIGHESTMODSEQ n] back. */
+    bool condstore;
+    /* FETCH: "(CHANGEDSINCE n)" after the items (RFC 7162 3.1.4.1): only
+     * messages whose mod-sequence is above n, MODSEQ implied. n may be 0
+     * (mod-sequence-valzer). */
+    bool     has_changedsince;
+    uint64_t changedsince;
 
     /* SELECT EXAMINE CREATE DELETE SUBSCRIBE UNSUBSCRIBE STATUS APPEND
      * COPY: the mailbox; RENAME: the existing name; LIST LSUB: the
@@ -637,7 +654,7 @@ enum imap_status {
 };
 extern const char *const imap_status_names[IMAP_STATUS_KIND_COUNT];
 
-/* Response codes (RFC 3501 7.1, RFC 4315 3, RFC 4469 5). */
+/* Response codes (RFC 3501 7.1, RFC 4315 3, RFC 4469 5, RFC 7162 3.1.2). */
 enum imap_code {
     IMAP_CODE_NONE,          /* no [code] */
     IMAP_CODE_ALERT,
@@ -655,6 +672,8 @@ enum imap_code {
     IMAP_CODE_COPYUID,       /* n1 uidvalidity, set1 source, set2 dest */
     IMAP_CODE_UIDNOTSTICKY,
     IMAP_CODE_TOOBIG,
+    IMAP_CODE_HIGHESTMODSEQ, /* modseq (RFC 7162 3.1.2.1) */
+    IMAP_CODE_NOMODSEQ,      /* the mailbox keeps no mod-sequences (3.1.2.2) */
     IMAP_CODE_OTHER,         /* any other atom: name, and arg if any */
     IMAP_CODE_COUNT
 };
@@ -664,6 +683,7 @@ extern const char *const imap_code_names[IMAP_CODE_COUNT];
 struct imap_resp_code {
     enum imap_code         code;
     uint32_t               n1, n2;
+    uint64_t               modseq;  /* HIGHESTMODSEQ: nz, at most IMAP_MODSEQ_MAX */
     struct imap_seqset     set1, set2;
     const struct imap_str *atoms;
     size_t                 natoms;
@@ -679,6 +699,7 @@ struct imap_msg_att {
     const struct imap_str *flags;   /* FLAGS */
     size_t                 nflags;
     uint32_t               number;  /* UID, RFC822.SIZE */
+    uint64_t               modseq;  /* MODSEQ: "MODSEQ (n)", n nonzero */
     struct imap_datetime   date;    /* INTERNALDATE */
     struct imap_section    section; /* BODY_SECTION */
     bool                   has_origin; /* BODY[...]<origin> */

@@ -49,7 +49,11 @@ struct imap_client {
     struct imap_resp_reader *rd;
     unsigned tagno;
     char tag[IMAP_MAX_TAG + 1];    /* the command in progress */
-    bool caps_known, cap_starttls, cap_logindisabled, cap_idle;
+    bool caps_known, cap_starttls, cap_logindisabled, cap_idle, cap_condstore;
+    bool condstore;                /* SELECT (CONDSTORE) was sent (RFC 7162 3.1) */
+    uint64_t select_hms;           /* [HIGHESTMODSEQ] of SELECT; 0: none */
+    uint64_t max_modseq;           /* highest MODSEQ seen in the flag fetch */
+    bool push_refused;             /* a UID STORE was refused: stays dirty */
     bool tls;
     bool idling;                   /* "+" came back for IDLE */
     bool stop, wake;               /* requests from the caller */
@@ -230,6 +234,9 @@ static void do_select(struct imap_client *c)
     struct imap_command cmd;
     new_command(c, &cmd, IMAP_CMD_SELECT);
     cmd.mailbox = str_of(c->folder);
+    /* RFC 7162 3.1.8: enable CONDSTORE and have HIGHESTMODSEQ reported */
+    cmd.condstore = c->condstore = c->cap_condstore;
+    c->select_hms = 0;
     c->uidnext = 0;
     c->validity = 0;
     c->expunged_seen = false;
@@ -279,7 +286,7 @@ static void fail(struct imap_client *c, const char *why)
 }
 
 static void uid_fetch(struct imap_client *c, uint32_t lo, uint32_t hi, bool whole,
-                      enum imap_client_state to)
+                      uint64_t changedsince, enum imap_client_state to)
 {
     struct imap_command cmd;
     struct imap_range range = {lo, hi};
@@ -298,6 +305,9 @@ static void uid_fetch(struct imap_client *c, uint32_t lo, uint32_t hi, bool whol
     }
     cmd.items = items;
     cmd.nitems = n;
+    /* RFC 7162 3.1.4.1: only what changed since; MODSEQ comes with it */
+    cmd.has_changedsince = changedsince != 0;
+    cmd.changedsince = changedsince;
     send_command(c, &cmd, to);
 }
 
@@ -343,13 +353,36 @@ static void do_search(struct imap_client *c)
     send_command(c, &cmd, IMAP_CLIENT_SEARCH);
 }
 
+/* The flags are in step with the server as of SELECT's HIGHESTMODSEQ (or
+ * a later MODSEQ the fetch reported): remember it for the next sync. A
+ * refused STORE leaves a message dirty whose server flags were not taken:
+ * then forget it, and the next sync fetches every flag. */
+static void flags_synced(struct imap_client *c)
+{
+    struct imap_client_cache *k = c->cache;
+    uint64_t hms = c->select_hms > c->max_modseq ? c->select_hms : c->max_modseq;
+    if (!c->condstore || c->push_refused) hms = 0;
+    else if (!c->select_hms && k->highestmodseq > hms) hms = k->highestmodseq;
+    k->highestmodseq = hms;
+}
+
 static void fetch_flags(struct imap_client *c)
 {
-    if (c->old_last == 0 || c->cache->n == 0) {
+    struct imap_client_cache *k = c->cache;
+    c->max_modseq = 0;
+    if (c->old_last == 0 || k->n == 0) {
+        flags_synced(c);
         do_search(c);
         return;
     }
-    uid_fetch(c, 1, c->old_last, false, IMAP_CLIENT_FETCH_FLAGS);
+    uint64_t since = c->condstore ? k->highestmodseq : 0;
+    /* RFC 7162 3.1.2.1: every flag change raises HIGHESTMODSEQ; when it
+     * is where it was at the last sync, no flag changed */
+    if (since && c->select_hms == since && !c->push_refused) {
+        do_search(c);
+        return;
+    }
+    uid_fetch(c, 1, c->old_last, false, since, IMAP_CLIENT_FETCH_FLAGS);
 }
 
 static void fetch_new(struct imap_client *c)
@@ -361,7 +394,7 @@ static void fetch_new(struct imap_client *c)
         fetch_flags(c);
         return;
     }
-    uid_fetch(c, c->cache->last_uid + 1, IMAP_STAR, true, IMAP_CLIENT_FETCH_NEW);
+    uid_fetch(c, c->cache->last_uid + 1, IMAP_STAR, true, 0, IMAP_CLIENT_FETCH_NEW);
 }
 
 /* Stores the next locally changed message's flags, then fetches. */
@@ -405,6 +438,7 @@ static void push_flags(struct imap_client *c)
 static void begin_sync(struct imap_client *c)
 {
     c->wake = false;
+    c->push_refused = false;
     c->old_last = c->cache->last_uid;
     c->push_i = 0;
     push_flags(c);
@@ -447,11 +481,12 @@ static void done(struct imap_client *c)
 static void caps(struct imap_client *c, const struct imap_str *a, size_t n)
 {
     c->caps_known = true;
-    c->cap_starttls = c->cap_logindisabled = c->cap_idle = false;
+    c->cap_starttls = c->cap_logindisabled = c->cap_idle = c->cap_condstore = false;
     for (size_t i = 0; i < n; i++) {
         if (ascii_eq(a[i].ptr, a[i].len, "STARTTLS")) c->cap_starttls = true;
         if (ascii_eq(a[i].ptr, a[i].len, "LOGINDISABLED")) c->cap_logindisabled = true;
         if (ascii_eq(a[i].ptr, a[i].len, "IDLE")) c->cap_idle = true;
+        if (ascii_eq(a[i].ptr, a[i].len, "CONDSTORE")) c->cap_condstore = true;
     }
 }
 
@@ -475,6 +510,9 @@ static void on_fetch(struct imap_client *c, const struct imap_response *r)
     const struct imap_msg_att *uid = NULL, *flags = NULL, *size = NULL, *body = NULL;
     for (size_t i = 0; i < r->natts; i++) {
         const struct imap_msg_att *a = &r->atts[i];
+        if (a->item == IMAP_FETCH_MODSEQ && c->state == IMAP_CLIENT_FETCH_FLAGS
+            && a->modseq > c->max_modseq)
+            c->max_modseq = a->modseq;
         if (a->item == IMAP_FETCH_UID) uid = a;
         else if (a->item == IMAP_FETCH_FLAGS) flags = a;
         else if (a->item == IMAP_FETCH_RFC822_SIZE) size = a;
@@ -572,6 +610,7 @@ static void on_tagged(struct imap_client *c, const struct imap_response *r)
             k->n = 0;
             k->last_uid = 0;
             k->partial = false;
+            k->highestmodseq = 0;
             push(c, IMAP_CLIENT_EV_RESET, NULL, 0, NULL);
         }
         if (c->validity) k->uidvalidity = c->validity;
@@ -585,6 +624,7 @@ static void on_tagged(struct imap_client *c, const struct imap_response *r)
             else m->server_flags &= ~c->pushing_bits;
         } else {
             c->push_i++; /* refused: it stays dirty for the next sync */
+            c->push_refused = true;
         }
         push_flags(c);
         return;
@@ -594,6 +634,8 @@ static void on_tagged(struct imap_client *c, const struct imap_response *r)
         fetch_flags(c);
         return;
     case IMAP_CLIENT_FETCH_FLAGS:
+        if (ok) flags_synced(c);
+        else c->cache->highestmodseq = 0;
         do_search(c);
         return;
     case IMAP_CLIENT_SEARCH:
@@ -622,6 +664,7 @@ static void on_tagged(struct imap_client *c, const struct imap_response *r)
         return;
     case IMAP_CLIENT_DONE:
         c->uidnext = 0;
+        c->select_hms = 0; /* not known after IDLE: fetch CHANGEDSINCE */
         if (c->stop) logout(c);
         else begin_sync(c);
         return;
@@ -641,6 +684,10 @@ static void on_response(struct imap_client *c, const struct imap_response *r)
         if (r->code.code == IMAP_CODE_CAPABILITY) caps(c, r->code.atoms, r->code.natoms);
         if (r->code.code == IMAP_CODE_UIDVALIDITY) c->validity = r->code.n1;
         if (r->code.code == IMAP_CODE_UIDNEXT) c->uidnext = r->code.n1;
+        if (r->code.code == IMAP_CODE_HIGHESTMODSEQ && c->state == IMAP_CLIENT_SELECT)
+            c->select_hms = r->code.modseq;
+        if (r->code.code == IMAP_CODE_NOMODSEQ && c->state == IMAP_CLIENT_SELECT)
+            c->condstore = false; /* RFC 7162 3.1.2.2: no CHANGEDSINCE here */
         if (c->state == IMAP_CLIENT_GREETING) {
             if (r->status == IMAP_OK) after_caps(c);
             else if (r->status == IMAP_PREAUTH) after_login(c); /* RFC 3501 7.1.4 */

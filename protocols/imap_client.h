@@ -9,6 +9,12 @@
  *   -> (UIDVALIDITY changed? drop the cache, RFC 3501 2.3.1.1)
  *   -> UID STORE of local flag changes -> UID FETCH new messages
  *   -> UID FETCH 1:last (FLAGS) -> UID SEARCH ALL (what was expunged)
+ *
+ * With CONDSTORE (RFC 7162) offered, SELECT asks "(CONDSTORE)" and the
+ * cache keeps the folder's HIGHESTMODSEQ: when it did not move, the flag
+ * fetch is skipped; otherwise it is UID FETCH 1:last (FLAGS)
+ * (CHANGEDSINCE m), only the messages changed since. The expunge search is
+ * skipped when SELECT's EXISTS proves nothing was expunged.
  *   -> [EXPUNGE] -> [IDLE until something changes, then DONE and sync again]
  *   -> LOGOUT.
  *
@@ -52,6 +58,8 @@ struct imap_client_cache {
     uint32_t last_uid;    /* highest UID fetched so far */
     bool partial;         /* a fetched message did not fit (MAX_CACHE): the
                              cache cannot prove that nothing was expunged */
+    uint64_t highestmodseq; /* RFC 7162 3.1.2.1: HIGHESTMODSEQ the cached flags
+                               are up to date with; 0: unknown */
     size_t n;
     struct imap_client_msg msgs[IMAP_CLIENT_MAX_CACHE]; /* ascending UID */
 };

@@ -196,6 +196,7 @@ static void fetch_att(struct imap_cmd_parser *p, struct imap_fetch_att *a, bool 
         IMAP_FETCH_ENVELOPE, IMAP_FETCH_FLAGS,       IMAP_FETCH_INTERNALDATE,
         IMAP_FETCH_RFC822,   IMAP_FETCH_RFC822_HEADER, IMAP_FETCH_RFC822_SIZE,
         IMAP_FETCH_RFC822_TEXT, IMAP_FETCH_BODYSTRUCTURE, IMAP_FETCH_UID,
+        IMAP_FETCH_MODSEQ, /* RFC 7162 3.1.4.1 */
     };
     if (macro_ok)
         for (int m = IMAP_FETCH_ALL; m <= IMAP_FETCH_FULL; m++)
@@ -248,6 +249,26 @@ static void fetch_args(struct imap_cmd_parser *p, struct imap_command *c)
     }
     c->items = &p->items[first];
     c->nitems = p->nitems - first;
+    /* RFC 4466 2.4 fetch-modifiers; RFC 7162 3.1.4.1 knows one:
+     * "(CHANGEDSINCE" SP mod-sequence-valzer ")". */
+    if (imap_lex_eat(L, ' ')) {
+        imap_lex_open(L);
+        if (!imap_lex_keyword(L, "CHANGEDSINCE")) fail(L, IMAP_ERR_MODIFIER);
+        imap_lex_sp(L);
+        c->changedsince = imap_lex_modseq(L, true);
+        c->has_changedsince = true;
+        imap_lex_close(L);
+    }
+}
+
+/* RFC 4466 2.1 select-params; RFC 7162 3.1.8 knows one: "(CONDSTORE)". */
+static void select_params(struct imap_lex *L, struct imap_command *c)
+{
+    if (!imap_lex_eat(L, ' ')) return;
+    imap_lex_open(L);
+    if (!imap_lex_keyword(L, "CONDSTORE")) fail(L, IMAP_ERR_MODIFIER);
+    c->condstore = true;
+    imap_lex_close(L);
 }
 
 /* RFC 3501 9: store-att-flags = (["+" / "-"] "FLAGS" [".SILENT"]) SP
@@ -367,7 +388,12 @@ static void parse(struct imap_cmd_parser *p, struct imap_command *c)
             c->has_initial = true;
         }
         break;
-    case IMAP_CMD_SELECT: case IMAP_CMD_EXAMINE: case IMAP_CMD_CREATE: case IMAP_CMD_DELETE:
+    case IMAP_CMD_SELECT: case IMAP_CMD_EXAMINE:
+        imap_lex_sp(L);
+        imap_lex_mailbox(L, &c->mailbox);
+        select_params(L, c);
+        break;
+    case IMAP_CMD_CREATE: case IMAP_CMD_DELETE:
     case IMAP_CMD_SUBSCRIBE: case IMAP_CMD_UNSUBSCRIBE:
         imap_lex_sp(L);
         imap_lex_mailbox(L, &c->mailbox);
@@ -644,6 +670,7 @@ static const char *const reply_text[IMAP_ERR_COUNT] = {
     [IMAP_ERR_RESPONSE] = "BAD Error in command",
     [IMAP_ERR_RESP_CODE] = "BAD Error in command",
     [IMAP_ERR_BASE64] = "BAD Invalid base64",
+    [IMAP_ERR_MODIFIER] = "BAD Unknown SELECT parameter or FETCH modifier",
 };
 
 size_t imap_cmd_error_reply(const struct imap_command *cmd, char *buf, size_t cap)
@@ -862,6 +889,10 @@ static void args_out(struct fmt *F, const struct imap_command *c)
     case IMAP_CMD_SUBSCRIBE: case IMAP_CMD_UNSUBSCRIBE:
         imap_out_raw(o, " ", 1);
         astring_out(F, &c->mailbox);
+        if (c->condstore) { /* RFC 7162 3.1.8 */
+            if (c->cmd != IMAP_CMD_SELECT && c->cmd != IMAP_CMD_EXAMINE) o->invalid = true;
+            imap_out_cstr(o, " (CONDSTORE)");
+        }
         break;
     case IMAP_CMD_RENAME:
         imap_out_raw(o, " ", 1);
@@ -931,6 +962,12 @@ static void args_out(struct fmt *F, const struct imap_command *c)
             att_out(F, &c->items[i]);
         }
         imap_out_raw(o, ")", 1);
+        if (c->has_changedsince) { /* RFC 7162 3.1.4.1 */
+            if (c->changedsince > IMAP_MODSEQ_MAX) o->invalid = true;
+            imap_out_cstr(o, " (CHANGEDSINCE ");
+            imap_out_number(o, c->changedsince);
+            imap_out_raw(o, ")", 1);
+        }
         break;
     case IMAP_CMD_STORE:
         imap_out_raw(o, " ", 1);

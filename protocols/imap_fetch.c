@@ -409,7 +409,8 @@ static bool has_item(const struct imap_fetch_att *items, size_t n, enum imap_fet
 
 void imap_fetch_write(struct imap_out *o, struct imap_scratch *sc,
                       const struct imap_fetch_att *items, size_t n,
-                      const struct imap_msgref *m, bool add_uid, bool add_flags)
+                      const struct imap_msgref *m, bool add_uid, bool add_flags,
+                      bool add_modseq)
 {
     sc->arena_len = 0;
     sc->naddrs = 0;
@@ -436,7 +437,7 @@ void imap_fetch_write(struct imap_out *o, struct imap_scratch *sc,
         n = k;
     }
 
-    for (size_t i = 0; i < n && na < SC_ATTS - 2; i++) {
+    for (size_t i = 0; i < n && na < SC_ATTS - 3; i++) { /* room for UID FLAGS MODSEQ */
         const struct imap_fetch_att *it = &items[i];
         struct imap_msg_att *a;
         switch (it->item) {
@@ -454,6 +455,9 @@ void imap_fetch_write(struct imap_out *o, struct imap_scratch *sc,
             break;
         case IMAP_FETCH_RFC822_SIZE:
             att(sc, &na, IMAP_FETCH_RFC822_SIZE)->number = m->size;
+            break;
+        case IMAP_FETCH_MODSEQ: /* RFC 7162 3.1.4.1 */
+            if (m->modseq) att(sc, &na, IMAP_FETCH_MODSEQ)->modseq = m->modseq;
             break;
         case IMAP_FETCH_ENVELOPE:
             if (!env && sc->nenvs < ARRAY_LEN(sc->envs)) {
@@ -507,6 +511,8 @@ void imap_fetch_write(struct imap_out *o, struct imap_scratch *sc,
         a->nflags = flag_strs(sc->flagstr, m->flags);
         a->flags = sc->flagstr;
     }
+    if (add_modseq && m->modseq && !has_item(items, n, IMAP_FETCH_MODSEQ))
+        att(sc, &na, IMAP_FETCH_MODSEQ)->modseq = m->modseq;
 
     struct imap_response r;
     memset(&r, 0, sizeof r);

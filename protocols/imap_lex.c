@@ -21,7 +21,7 @@ const char *const imap_section_text_names[IMAP_SECTION_COUNT] = {
 const char *const imap_fetch_item_names[IMAP_FETCH_COUNT] = {
     "ALL", "FAST", "FULL", "ENVELOPE", "FLAGS", "INTERNALDATE", "RFC822",
     "RFC822.HEADER", "RFC822.SIZE", "RFC822.TEXT", "BODY", "BODYSTRUCTURE",
-    "UID", "BODY[]",
+    "UID", "BODY[]", "MODSEQ",
 };
 
 const char *const imap_value_type_names[IMAP_V_COUNT] = {
@@ -57,6 +57,7 @@ static const char *const err_names[IMAP_ERR_COUNT] = {
     [IMAP_ERR_RESPONSE] = "unknown or malformed response",
     [IMAP_ERR_RESP_CODE] = "malformed response code",
     [IMAP_ERR_BASE64] = "invalid base64",
+    [IMAP_ERR_MODIFIER] = "unknown SELECT parameter or FETCH modifier",
 };
 
 const char *imap_strerror(enum imap_err err)
@@ -600,6 +601,21 @@ uint32_t imap_lex_number(struct imap_lex *L)
 uint32_t imap_lex_number_as(struct imap_lex *L, enum imap_err e)
 {
     return number(L, e);
+}
+
+uint64_t imap_lex_modseq(struct imap_lex *L, bool zero_ok)
+{
+    uint64_t v = 0;
+    size_t digits = 0;
+    while (imap_lex_peek(L) >= '0' && imap_lex_peek(L) <= '9') {
+        unsigned d = (unsigned)(L->s[L->pos++] - '0');
+        /* RFC 7162 7: at most 2^63 - 1 */
+        if (v > (IMAP_MODSEQ_MAX - d) / 10) imap_lex_fail(L, IMAP_ERR_NUMBER);
+        v = v * 10 + d;
+        digits++;
+    }
+    if (digits == 0 || (v == 0 && !zero_ok)) imap_lex_fail(L, IMAP_ERR_NUMBER);
+    return v;
 }
 
 uint32_t imap_lex_nz_number(struct imap_lex *L)

@@ -126,6 +126,9 @@ uint32_t imap_lex_number(struct imap_lex *L);
 uint32_t imap_lex_nz_number(struct imap_lex *L);
 /* A number; not a number or over 32 bits fails with e. */
 uint32_t imap_lex_number_as(struct imap_lex *L, enum imap_err e);
+/* RFC 7162 7 mod-sequence-value (nonzero), or mod-sequence-valzer when
+ * zero_ok; over IMAP_MODSEQ_MAX fails with IMAP_ERR_NUMBER. */
+uint64_t imap_lex_modseq(struct imap_lex *L, bool zero_ok);
 void imap_lex_seqset(struct imap_lex *L, struct imap_seqset *out, bool star);
 void imap_lex_date(struct imap_lex *L, struct imap_date *d);
 void imap_lex_datetime(struct imap_lex *L, struct imap_datetime *dt);

@@ -76,7 +76,8 @@ struct imap_mbx_status {
     uint32_t uidvalidity; /* RFC 3501 2.3.1.1 */
     uint32_t uidnext;     /* the UID the next message will get */
     uint32_t count;       /* messages in the folder */
-    uint64_t modseq;      /* incremented by every change to the folder */
+    uint64_t modseq;      /* incremented by every change to the folder; it is
+                             HIGHESTMODSEQ (RFC 7162 3.1.2.1); 0: not kept */
 };
 
 struct imap_mbx_msg {
@@ -86,6 +87,9 @@ struct imap_mbx_msg {
     int      zone_minutes;   /* the zone INTERNALDATE is shown in, e.g. -420 */
     uint32_t size;           /* RFC822.SIZE: octets of the message */
     bool     recent_unclaimed; /* new, and no session has claimed \Recent yet */
+    uint64_t modseq;         /* RFC 7162 3.1: the folder's modseq when this
+                                message was added or its flags last changed;
+                                never above the status' modseq; 0: not kept */
 };
 
 struct imap_mailbox_ops {

@@ -19,7 +19,8 @@ const char *const imap_status_names[IMAP_STATUS_KIND_COUNT] = {
 const char *const imap_code_names[IMAP_CODE_COUNT] = {
     "",          "ALERT",      "BADCHARSET",  "CAPABILITY", "PARSE",     "PERMANENTFLAGS",
     "READ-ONLY", "READ-WRITE", "TRYCREATE",   "UIDNEXT",    "UIDVALIDITY", "UNSEEN",
-    "APPENDUID", "COPYUID",    "UIDNOTSTICKY", "TOOBIG",    "",
+    "APPENDUID", "COPYUID",    "UIDNOTSTICKY", "TOOBIG",    "HIGHESTMODSEQ", "NOMODSEQ",
+    "",
 };
 
 const char *const imap_rd_ev_names[IMAP_RD_EV_COUNT] = {"NEED_MORE", "RESPONSE", "ERROR"};
@@ -88,6 +89,10 @@ static void resp_code(struct imap_lex *L, struct imap_resp_code *rc)
     case IMAP_CODE_UIDNEXT: case IMAP_CODE_UIDVALIDITY: case IMAP_CODE_UNSEEN:
         imap_lex_sp(L);
         rc->n1 = imap_lex_nz_number(L);
+        break;
+    case IMAP_CODE_HIGHESTMODSEQ: /* RFC 7162 3.1.2.1: mod-sequence-value */
+        imap_lex_sp(L);
+        rc->modseq = imap_lex_modseq(L, false);
         break;
     case IMAP_CODE_APPENDUID: /* RFC 4315 3: uidvalidity and the new UID */
         imap_lex_sp(L);
@@ -204,8 +209,8 @@ static void msg_att(struct imap_resp_reader *rd, struct imap_msg_att *a)
     const char *w;
     size_t n = imap_lex_name(L, &w);
     int item = -1;
-    for (int i = IMAP_FETCH_ENVELOPE; i < IMAP_FETCH_BODY_SECTION; i++)
-        if (ascii_eq(w, n, imap_fetch_item_names[i])) {
+    for (int i = IMAP_FETCH_ENVELOPE; i < IMAP_FETCH_COUNT; i++)
+        if (i != IMAP_FETCH_BODY_SECTION && ascii_eq(w, n, imap_fetch_item_names[i])) {
             item = i; /* the names are distinct: the first match is the one */
             break;
         }
@@ -227,6 +232,11 @@ static void msg_att(struct imap_resp_reader *rd, struct imap_msg_att *a)
         break;
     case IMAP_FETCH_UID: a->number = imap_lex_nz_number(L); break;
     case IMAP_FETCH_RFC822_SIZE: a->number = imap_lex_number(L); break;
+    case IMAP_FETCH_MODSEQ: /* RFC 7162 3.1.4.1: "MODSEQ" SP "(" value ")" */
+        imap_lex_open(L);
+        a->modseq = imap_lex_modseq(L, false);
+        imap_lex_close(L);
+        break;
     case IMAP_FETCH_INTERNALDATE: imap_lex_datetime(L, &a->date); break;
     case IMAP_FETCH_ENVELOPE: case IMAP_FETCH_BODY: case IMAP_FETCH_BODYSTRUCTURE:
         if (imap_lex_peek(L) != '(') fail(L, IMAP_ERR_SYNTAX);
@@ -547,6 +557,11 @@ static void code_out(struct imap_out *o, const struct imap_resp_code *c)
         imap_out_raw(o, " ", 1);
         imap_out_number(o, c->n1);
         break;
+    case IMAP_CODE_HIGHESTMODSEQ:
+        if (c->modseq == 0 || c->modseq > IMAP_MODSEQ_MAX) o->invalid = true;
+        imap_out_raw(o, " ", 1);
+        imap_out_number(o, c->modseq);
+        break;
     case IMAP_CODE_APPENDUID:
         if (c->n1 == 0 || c->n2 == 0) o->invalid = true;
         imap_out_raw(o, " ", 1);
@@ -611,6 +626,12 @@ static void att_out(struct imap_out *o, const struct imap_response *r, const str
         imap_out_number(o, a->number);
         break;
     case IMAP_FETCH_RFC822_SIZE: imap_out_number(o, a->number); break;
+    case IMAP_FETCH_MODSEQ:
+        if (a->modseq == 0 || a->modseq > IMAP_MODSEQ_MAX) o->invalid = true;
+        imap_out_raw(o, "(", 1);
+        imap_out_number(o, a->modseq);
+        imap_out_raw(o, ")", 1);
+        break;
     case IMAP_FETCH_INTERNALDATE: imap_out_datetime(o, &a->date); break;
     case IMAP_FETCH_ENVELOPE:
         if (a->envelope)

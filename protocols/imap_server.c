@@ -49,6 +49,7 @@ struct smsg {
     unsigned flags;  /* IMAP_MBX_FLAGS bits */
     bool recent;     /* \Recent for this session (RFC 3501 2.3.2) */
     bool gone;       /* expunged by another session, not yet announced */
+    uint64_t modseq; /* RFC 7162: as the mailbox last reported it */
 };
 
 /* A queued event; text lives in the arena at off. */
@@ -76,6 +77,9 @@ struct imap_server {
     char user[IMAP_MBX_USER_MAX + 1];
     char folder[IMAP_MBX_NAME_MAX + 1];
     bool read_only;       /* EXAMINE (RFC 3501 6.3.2) */
+    bool condstore;       /* the client enabled CONDSTORE (RFC 7162 3.1:
+                             SELECT (CONDSTORE) or FETCH with MODSEQ or
+                             CHANGEDSINCE): every FETCH carries MODSEQ */
     struct smsg *msgs;    /* IMAP_SERVER_MAX_MSGS entries */
     uint32_t n;           /* messages the client knows of (EXISTS) */
     uint32_t uidvalidity;
@@ -269,6 +273,7 @@ static size_t capabilities(const struct imap_server *s, struct imap_str *out)
     }
     out[n++] = str_of("IDLE");
     out[n++] = str_of("UIDPLUS");
+    if (s->cfg.condstore) out[n++] = str_of("CONDSTORE"); /* RFC 7162 3 */
     return n;
 }
 
@@ -318,9 +323,10 @@ struct fetch_flags_arg {
     uint32_t seq, uid;
     unsigned flags;
     bool with_uid;
+    uint64_t modseq; /* 0: no MODSEQ item */
 };
 
-/* "* seq FETCH (FLAGS (...) [UID n])". */
+/* "* seq FETCH (FLAGS (...) [UID n] [MODSEQ (m)])". */
 static void write_fetch_flags(struct imap_out *o, const void *arg)
 {
     const struct fetch_flags_arg *a = arg;
@@ -332,14 +338,21 @@ static void write_fetch_flags(struct imap_out *o, const void *arg)
         imap_out_cstr(o, " UID ");
         imap_out_number(o, a->uid);
     }
+    if (a->modseq) {
+        imap_out_cstr(o, " MODSEQ (");
+        imap_out_number(o, a->modseq);
+        imap_out_raw(o, ")", 1);
+    }
     imap_out_cstr(o, ")\r\n");
 }
 
+/* RFC 7162 3.2: once CONDSTORE is enabled, every FETCH response, the
+ * unsolicited ones included, carries the message's MODSEQ. */
 static void send_flags(struct imap_server *s, uint32_t i, bool with_uid)
 {
     struct smsg *m = &s->msgs[i];
     struct fetch_flags_arg a = {i + 1, m->uid, m->flags | (m->recent ? IMAP_FLAG_RECENT : 0u),
-                                with_uid};
+                                with_uid, s->condstore ? m->modseq : 0};
     send_with(s, write_fetch_flags, &a, false);
 }
 
@@ -382,6 +395,7 @@ static void sync(struct imap_server *s, bool allow_expunge)
                 struct smsg *v = &s->msgs[j];
                 if (!v->gone && v->flags != (m.flags & IMAP_MBX_FLAGS)) {
                     v->flags = m.flags & IMAP_MBX_FLAGS;
+                    v->modseq = m.modseq;
                     send_flags(s, j, false);
                 }
                 j++;
@@ -392,6 +406,7 @@ static void sync(struct imap_server *s, bool allow_expunge)
                 struct smsg *v = &s->msgs[s->n++];
                 v->uid = m.uid;
                 v->flags = m.flags & IMAP_MBX_FLAGS;
+                v->modseq = m.modseq;
                 v->gone = false;
                 /* As at SELECT: EXAMINE shows \Recent without taking it. */
                 v->recent = m.recent_unclaimed
@@ -601,6 +616,19 @@ static void send_select_data(struct imap_server *s, const struct imap_mbx_status
     status_line(s, NULL, IMAP_OK, &code, "UIDs valid");
     code = code_n(IMAP_CODE_UIDNEXT, st->uidnext);
     status_line(s, NULL, IMAP_OK, &code, "Predicted next UID");
+    if (s->cfg.condstore) {
+        /* RFC 7162 3.1.2.1: a server with CONDSTORE sends HIGHESTMODSEQ on
+         * every successful SELECT and EXAMINE; NOMODSEQ (3.1.2.2) when
+         * the mailbox keeps no mod-sequences */
+        if (st->modseq) {
+            code = code_n(IMAP_CODE_HIGHESTMODSEQ, 0);
+            code.modseq = st->modseq;
+            status_line(s, NULL, IMAP_OK, &code, "Highest");
+        } else {
+            code = code_n(IMAP_CODE_NOMODSEQ, 0);
+            status_line(s, NULL, IMAP_OK, &code, "Sorry, this mailbox format doesn't support modsequences");
+        }
+    }
     struct imap_response resp;
     memset(&resp, 0, sizeof resp);
     resp.kind = IMAP_RESP_FLAGS;
@@ -618,6 +646,10 @@ static bool h_select(struct imap_server *s, const struct imap_command *c, struct
 {
     char name[IMAP_MBX_NAME_MAX + 1];
     struct imap_mbx_status st;
+    if (c->condstore && !s->cfg.condstore) { /* RFC 4466 2.1: not offered */
+        bad(r, "Unknown SELECT parameter");
+        return false;
+    }
     /* RFC 3501 6.3.1: SELECT deselects first, even when it fails. */
     deselect(s);
     if (!cstr(name, sizeof name, &c->mailbox)
@@ -638,6 +670,7 @@ static bool h_select(struct imap_server *s, const struct imap_command *c, struct
         struct smsg *v = &s->msgs[n++];
         v->uid = m.uid;
         v->flags = m.flags & IMAP_MBX_FLAGS;
+        v->modseq = m.modseq;
         v->gone = false;
         /* EXAMINE does not take \Recent away from others (RFC 3501 6.3.2
          * leaves it open; taking it would make a read-only look a write). */
@@ -650,6 +683,7 @@ static bool h_select(struct imap_server *s, const struct imap_command *c, struct
     s->uidvalidity = st.uidvalidity;
     s->modseq = st.modseq;
     s->read_only = c->cmd == IMAP_CMD_EXAMINE;
+    if (c->condstore) s->condstore = true; /* RFC 7162 3.1.8: it stays on */
     set_state(s, IMAP_SERVER_SELECTED);
     send_select_data(s, &st);
     r->code = code_n(s->read_only ? IMAP_CODE_READ_ONLY : IMAP_CODE_READ_WRITE, 0);
@@ -916,6 +950,8 @@ static bool msgref(struct imap_server *s, uint32_t i, struct imap_msgref *m, uin
             m->date = mm.internal_date;
             m->zone = mm.zone_minutes;
             m->size = mm.size;
+            m->modseq = mm.modseq;
+            v->modseq = mm.modseq;
             if (!with_data) return true;
             return OPS(s)->bytes(CTX(s), s->user, s->folder, v->uid, &m->data, &m->len)
                    == IMAP_MBX_OK;
@@ -932,6 +968,10 @@ static void set_flags(struct imap_server *s, uint32_t i, unsigned flags)
     if (v->flags == flags) return;
     if (OPS(s)->set_flags(CTX(s), s->user, s->folder, v->uid, flags) != IMAP_MBX_OK) return;
     v->flags = flags;
+    if (s->condstore) { /* the new MODSEQ, for the FETCH that reports it */
+        struct imap_msgref m;
+        (void)msgref(s, i, &m, mailbox_count(s), false);
+    }
     struct qev *e = push(s, IMAP_SERVER_EV_FLAGGED);
     if (e) {
         e->uid = v->uid;
@@ -950,7 +990,8 @@ struct fetch_arg {
 static void write_fetch(struct imap_out *o, const void *arg)
 {
     const struct fetch_arg *a = arg;
-    imap_fetch_write(o, a->s->sc, a->c->items, a->c->nitems, a->m, a->c->uid, a->add_flags);
+    imap_fetch_write(o, a->s->sc, a->c->items, a->c->nitems, a->m, a->c->uid, a->add_flags,
+                     a->s->condstore);
 }
 
 static bool h_fetch(struct imap_server *s, const struct imap_command *c, struct reply *r)
@@ -960,17 +1001,38 @@ static bool h_fetch(struct imap_server *s, const struct imap_command *c, struct 
         return false;
     }
     bool seen = imap_fetch_sets_seen(c->items, c->nitems) && !s->read_only;
+    /* RFC 7162 3.1: FETCH with MODSEQ or CHANGEDSINCE enables CONDSTORE;
+     * a server that does not offer it knows neither (RFC 4466 2.4) */
+    bool asks_modseq = c->has_changedsince;
+    for (size_t k = 0; k < c->nitems; k++)
+        if (c->items[k].item == IMAP_FETCH_MODSEQ) asks_modseq = true;
+    if (asks_modseq && !s->cfg.condstore) {
+        bad(r, "CONDSTORE is not offered");
+        return false;
+    }
+    if (asks_modseq) s->condstore = true;
+    /* Under CONDSTORE a FETCH's flags must be those of its MODSEQ: other
+     * sessions' changes are taken in (and told, unsolicited, RFC 3501
+     * 7.4.2) first, else a client would pair stale flags with a new MODSEQ
+     * and never ask again. No EXPUNGE during FETCH (7.4.1). */
+    if (s->condstore) sync(s, false);
     /* UID, FLAGS, INTERNALDATE, RFC822.SIZE (and FAST) need no text */
     bool with_data = false;
     for (size_t k = 0; k < c->nitems; k++) {
         enum imap_fetch_item it = c->items[k].item;
         if (it != IMAP_FETCH_FAST && it != IMAP_FETCH_FLAGS && it != IMAP_FETCH_INTERNALDATE &&
-            it != IMAP_FETCH_RFC822_SIZE && it != IMAP_FETCH_UID)
+            it != IMAP_FETCH_RFC822_SIZE && it != IMAP_FETCH_UID && it != IMAP_FETCH_MODSEQ)
             with_data = true;
     }
     uint32_t count = mailbox_count(s);
     for (uint32_t i = 0; i < s->n && !s->overflow; i++) {
         if (s->msgs[i].gone || !in_set(s, c, i)) continue;
+        struct imap_msgref m;
+        /* RFC 7162 3.1.4.1: CHANGEDSINCE leaves out every message whose
+         * mod-sequence is not above the value (read before \Seen is set) */
+        if (c->has_changedsince
+            && (!msgref(s, i, &m, count, false) || m.modseq <= c->changedsince))
+            continue;
         bool changed = false;
         /* RFC 3501 6.4.5: BODY[...] without PEEK sets \Seen; the change
          * is reported in the same FETCH response. */
@@ -978,7 +1040,6 @@ static bool h_fetch(struct imap_server *s, const struct imap_command *c, struct 
             set_flags(s, i, s->msgs[i].flags | IMAP_FLAG_SEEN);
             changed = true;
         }
-        struct imap_msgref m;
         if (!msgref(s, i, &m, count, with_data)) continue;
         struct fetch_arg a = {s, c, &m, changed};
         send_with(s, write_fetch, &a, false);

@@ -86,6 +86,9 @@ struct imap_server_config {
     bool tls_active;         /* the connection is already TLS (port 993) */
     bool login_needs_tls;    /* LOGINDISABLED until TLS (RFC 3501 6.2.3) */
     const char *hostname;    /* in the greeting text; NULL: "mailsim" */
+    bool condstore;          /* offer CONDSTORE (RFC 7162 3): per-message
+                                MODSEQ, [HIGHESTMODSEQ n] on SELECT, FETCH
+                                (CHANGEDSINCE n); the mailbox's modseqs */
 };
 
 struct imap_server;
@@ -138,6 +141,7 @@ struct imap_msgref {
     int64_t     date;       /* internal date, seconds since the epoch */
     int         zone;       /* minutes east of UTC it is shown in */
     uint32_t    size;       /* RFC822.SIZE as the store reports it */
+    uint64_t    modseq;     /* RFC 7162 mod-sequence; 0: none kept */
     const char *data;       /* the message octets, borrowed */
     size_t      len;
 };
@@ -160,11 +164,14 @@ bool imap_fetch_sets_seen(const struct imap_fetch_att *items, size_t n);
 
 /* Appends "* seq FETCH (...)\r\n" for items about m to o. add_uid puts UID
  * in even when not asked (UID FETCH, RFC 3501 6.4.8); add_flags puts FLAGS
- * in (\Seen was just set, 6.4.5). A section naming a part the message does
+ * in (\Seen was just set, 6.4.5); add_modseq puts MODSEQ in (CHANGEDSINCE
+ * implies it, and a session that enabled CONDSTORE gets it with every
+ * FETCH: RFC 7162 3.1.4.1, 3.2) when m->modseq is not 0. A section naming a part the message does
  * not have is answered NIL. Output problems show in o->overflow. */
 void imap_fetch_write(struct imap_out *o, struct imap_scratch *sc,
                       const struct imap_fetch_att *items, size_t n,
-                      const struct imap_msgref *m, bool add_uid, bool add_flags);
+                      const struct imap_msgref *m, bool add_uid, bool add_flags,
+                      bool add_modseq);
 
 /* Appends "(\Seen \Deleted)" for flags (IMAP_FLAG_RECENT included). */
 void imap_fetch_flags(struct imap_out *o, unsigned flags);

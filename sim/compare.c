@@ -494,8 +494,14 @@ static int side_run(struct side *s, char *err, size_t cap)
     if (!server || !s->store ||
         sim_store_add_account(s->store, ACCOUNT, PASSWORD, 0) != SIM_STORE_OK)
         goto oom;
-    if (imap) s->imapd = sim_imapd_attach(s->net, server, s->store, SIM_IMAPD_PORT_TLS, true, false);
-    else s->pop3d = sim_pop3d_attach(s->net, server, s->store, SIM_POP3D_PORT_TLS, true, false);
+    if (imap) {
+        s->imapd = sim_imapd_attach(s->net, server, s->store, SIM_IMAPD_PORT_TLS, true, false);
+        /* a server of today offers CONDSTORE (RFC 7162), and the devices
+         * use it as real clients do: a sync fetches only changed flags */
+        if (s->imapd) sim_imapd_set_condstore(s->imapd, true);
+    } else {
+        s->pop3d = sim_pop3d_attach(s->net, server, s->store, SIM_POP3D_PORT_TLS, true, false);
+    }
     if (!s->imapd && !s->pop3d) goto oom;
     for (unsigned i = 0; i < p->devices; i++) {
         const struct profile *pr = profile_of(c, i);

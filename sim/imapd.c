@@ -31,7 +31,7 @@ struct sim_imapd {
     struct sim_host *host;
     struct sim_store *store;
     unsigned port;
-    bool implicit_tls, starttls_offered, login_needs_tls;
+    bool implicit_tls, starttls_offered, login_needs_tls, condstore;
     size_t max_sessions, nsessions;
     struct session *sessions;
 };
@@ -184,6 +184,7 @@ static void *on_accept(void *service, struct sim_conn *c)
         .tls_active = sim_conn_tls(c),
         .login_needs_tls = d->login_needs_tls,
         .hostname = sim_host_name(d->host),
+        .condstore = d->condstore,
     };
     ss->srv = imap_server_new(&cfg);
     /* the reader only serves the notes: none when the trace only counts
@@ -289,6 +290,8 @@ struct sim_imapd *sim_imapd_attach(struct sim_net *net, struct sim_host *host,
 }
 
 void sim_imapd_set_login_needs_tls(struct sim_imapd *d, bool on) { d->login_needs_tls = on; }
+
+void sim_imapd_set_condstore(struct sim_imapd *d, bool on) { d->condstore = on; }
 
 void sim_imapd_set_max_sessions(struct sim_imapd *d, size_t max)
 {

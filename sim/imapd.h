@@ -68,6 +68,11 @@ struct sim_imapd *sim_imapd_attach(struct sim_net *net, struct sim_host *host,
  * accepted afterwards. */
 void sim_imapd_set_login_needs_tls(struct sim_imapd *d, bool on);
 
+/* Offers CONDSTORE (RFC 7162): clients that use it fetch only the flags
+ * that changed since their last sync. Off by default, so the lessons show
+ * plain IMAP4rev1. Applies to connections accepted afterwards. */
+void sim_imapd_set_condstore(struct sim_imapd *d, bool on);
+
 /* Sets the bound on concurrent sessions (1..SIM_IMAPD_SESSIONS_MAX; other
  * values are clamped into that range). Sessions already open stay. */
 void sim_imapd_set_max_sessions(struct sim_imapd *d, size_t max);

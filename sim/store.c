@@ -49,6 +49,8 @@ struct smsg {
     struct sim_stored_msg pub; /* uid, flags, internal date, size, bytes */
     int zone;                  /* minutes east INTERNALDATE is shown in */
     bool recent_unclaimed;     /* RFC 3501 2.3.2: no session has seen it yet */
+    uint64_t modseq;           /* RFC 7162 3.1: the folder's modseq when it was
+                                  added or its flags last changed */
     struct blob *blob;
 };
 
@@ -286,7 +288,7 @@ static enum sim_store_result add_msg(struct sim_store *s, struct account *a, str
         .pub = {f->uidnext++, flags & IMAP_MBX_FLAGS, date, b->len, b->data},
         .zone = zone, .recent_unclaimed = true, .blob = b,
     };
-    f->modseq++;
+    m->modseq = ++f->modseq;
     a->usage += b->len;
     if (uid) *uid = m->pub.uid;
     record(s, SIM_MAIL_ADDED, a, f->name, m, note);
@@ -341,7 +343,7 @@ static enum sim_store_result set_flags(struct sim_store *s, struct account *a, s
     char note[256];
     flags_note(m->pub.flags, flags, note, sizeof note);
     m->pub.flags = flags;
-    f->modseq++;
+    m->modseq = ++f->modseq;
     record(s, SIM_MAIL_FLAGS, a, f->name, m, note);
     notify(s, a, f->name);
     return SIM_STORE_OK;
@@ -724,6 +726,7 @@ static enum imap_mbx_result i_msg_at(void *ctx, const char *user, const char *fo
     out->zone_minutes = m->zone;
     out->size = (uint32_t)m->pub.size;
     out->recent_unclaimed = m->recent_unclaimed;
+    out->modseq = m->modseq;
     return IMAP_MBX_OK;
 }
 

@@ -186,7 +186,7 @@ static enum imap_mbx_result put(struct mfolder *f, uint32_t uid, unsigned flags,
     m->info.size = (uint32_t)len;
     m->info.recent_unclaimed = recent;
     f->uidnext = uid + 1;
-    f->modseq++;
+    m->info.modseq = ++f->modseq; /* RFC 7162 3.1 */
     return IMAP_MBX_OK;
 }
 
@@ -209,7 +209,7 @@ static enum imap_mbx_result m_set_flags(void *ctx, const char *user, const char 
     if (!m) return IMAP_MBX_NONEXISTENT;
     if (m->info.flags != (flags & IMAP_MBX_FLAGS)) {
         m->info.flags = flags & IMAP_MBX_FLAGS;
-        f->modseq++;
+        m->info.modseq = ++f->modseq;
     }
     return IMAP_MBX_OK;
 }

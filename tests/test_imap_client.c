@@ -263,6 +263,65 @@ static void test_expunge_search_skip(void **state)
     }
 }
 
+/* CONDSTORE (RFC 7162): cached UIDs 3, 5, 7 with HIGHESTMODSEQ cached_hms.
+ * SELECT asks (CONDSTORE) when the greeting offers it; an unmoved
+ * HIGHESTMODSEQ skips the flag fetch, a moved one asks CHANGEDSINCE. */
+struct condstore_case {
+    const char *name;
+    uint64_t cached_hms;
+    const char *select_code;  /* the HIGHESTMODSEQ / NOMODSEQ line */
+    const char *next;         /* the client's command after SELECT */
+    const char *fetch;        /* the server's answer to it ("" : none) */
+    const char *log;          /* what the fetch reported */
+    uint64_t hms_after;       /* the cache's HIGHESTMODSEQ at the end */
+};
+
+static void test_condstore_sync(void **state)
+{
+    (void)state;
+    static const uint32_t uids[] = {3, 5, 7};
+    static const unsigned flags[] = {0, 0, 0};
+    static const struct condstore_case cases[] = {
+        {"unmoved: no flag fetch", 90, "* OK [HIGHESTMODSEQ 90] x\r\n", "s003 LOGOUT\r\n", "", "",
+         90},
+        {"moved: CHANGEDSINCE", 80, "* OK [HIGHESTMODSEQ 90] x\r\n",
+         "s003 UID FETCH 1:7 (FLAGS) (CHANGEDSINCE 80)\r\n",
+         "* 2 FETCH (UID 5 FLAGS (\\Seen) MODSEQ (85))\r\ns003 OK done\r\n", "flags 5 0x1\n", 90},
+        {"a later MODSEQ wins", 80, "* OK [HIGHESTMODSEQ 90] x\r\n",
+         "s003 UID FETCH 1:7 (FLAGS) (CHANGEDSINCE 80)\r\n",
+         "* 3 FETCH (UID 7 FLAGS (\\Flagged) MODSEQ (93))\r\ns003 OK done\r\n", "flags 7 0x4\n", 93},
+        {"first sync with CONDSTORE: every flag", 0, "* OK [HIGHESTMODSEQ 90] x\r\n",
+         "s003 UID FETCH 1:7 (FLAGS)\r\n", "s003 OK done\r\n", "", 90},
+        {"NOMODSEQ: every flag, nothing kept", 90, "* OK [NOMODSEQ] x\r\n",
+         "s003 UID FETCH 1:7 (FLAGS)\r\n", "s003 OK done\r\n", "", 0},
+        {"fetch refused: forgotten", 80, "* OK [HIGHESTMODSEQ 90] x\r\n",
+         "s003 UID FETCH 1:7 (FLAGS) (CHANGEDSINCE 80)\r\n", "s003 NO busy\r\n", "", 0},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        const struct condstore_case *t = &cases[i];
+        struct imap_client_cache cache;
+        cache_with(&cache, 42, 7, uids, flags, 3);
+        cache.highestmodseq = t->cached_hms;
+        char sel[256];
+        snprintf(sel, sizeof sel, "* 3 EXISTS\r\n* OK [UIDVALIDITY 42] x\r\n* OK [UIDNEXT 8] x\r\n%s"
+                 "s002 OK done\r\n", t->select_code);
+        const bool fetches = t->fetch[0] != 0;
+        const struct exchange x[] = {
+            {"* OK [CAPABILITY IMAP4rev1 IDLE UIDPLUS CONDSTORE] hi\r\n", "s001 LOGIN mrc secret\r\n",
+             "", IMAP_CLIENT_LOGIN},
+            {"s001 OK done\r\n", "s002 SELECT INBOX (CONDSTORE)\r\n", "", IMAP_CLIENT_SELECT},
+            {sel, t->next, "", fetches ? IMAP_CLIENT_FETCH_FLAGS : IMAP_CLIENT_LOGOUT},
+            {fetches ? t->fetch : "s003 OK bye\r\n", fetches ? "s004 LOGOUT\r\n" : "",
+             fetches ? t->log : "close\n", fetches ? IMAP_CLIENT_LOGOUT : IMAP_CLIENT_CLOSED},
+        };
+        struct imap_client_config cfg = {.user = "mrc", .pass = "secret", .tag_prefix = "s"};
+        run_script(t->name, &cfg, &cache, x, ARRAY_LEN(x));
+        if (cache.highestmodseq != t->hms_after)
+            fail_msg("%s: HIGHESTMODSEQ %llu, want %llu", t->name,
+                     (unsigned long long)cache.highestmodseq, (unsigned long long)t->hms_after);
+    }
+}
+
 static void test_full_sync(void **state)
 {
     (void)state;
@@ -565,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_full_sync),
         cmocka_unit_test(test_push_sends_only_local_changes),
         cmocka_unit_test(test_expunge_search_skip),
+        cmocka_unit_test(test_condstore_sync),
         cmocka_unit_test(test_uidvalidity_change),
         cmocka_unit_test(test_star_returns_highest),
         cmocka_unit_test(test_starttls_authenticate),

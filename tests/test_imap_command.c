@@ -104,6 +104,9 @@ static void cmd_eq(const struct imap_command *a, const struct imap_command *b)
     }
     assert_int_equal(a->store_op, b->store_op);
     assert_int_equal(a->silent, b->silent);
+    assert_int_equal(a->condstore, b->condstore);
+    assert_int_equal(a->has_changedsince, b->has_changedsince);
+    assert_true(a->changedsince == b->changedsince);
 }
 
 /* ---- the harness ------------------------------------------------------ */
@@ -225,6 +228,17 @@ static void run_table(const struct tcase *t, size_t n)
 /* ---- good commands: parsed, then written back in canonical form -------- */
 
 static const struct tcase good[] = {
+    /* RFC 7162 CONDSTORE: the SELECT parameter, the FETCH modifier and the
+     * MODSEQ item (3.1.8, 3.1.4.1) */
+    {"select condstore", "a1 select inbox (condstore)\r\n", "a1 SELECT INBOX (CONDSTORE)", 0, 0},
+    {"examine condstore", "a2 EXAMINE Work (CONDSTORE)\r\n", "a2 EXAMINE Work (CONDSTORE)", 0, 0},
+    {"uid fetch changedsince", "a3 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345)\r\n",
+     "a3 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 12345)", 0, 0},
+    {"changedsince 0 and 2^63-1", "a4 FETCH 1 (FLAGS MODSEQ) (changedsince 0)\r\n"
+     "a5 FETCH 2 (UID) (CHANGEDSINCE 9223372036854775807)\r\n",
+     "a4 FETCH 1 (FLAGS MODSEQ) (CHANGEDSINCE 0)|a5 FETCH 2 (UID) (CHANGEDSINCE 9223372036854775807)",
+     0, 0},
+    {"modseq item alone", "a6 FETCH 1:3 MODSEQ\r\n", "a6 FETCH 1:3 (MODSEQ)", 0, 0},
     {"capability", "a1 capability\r\n", "a1 CAPABILITY", 0, 0},
     {"noop logout", "A1 NOOP\r\nA2 LOGOUT\r\n", "A1 NOOP|A2 LOGOUT", 0, 0},
     {"starttls check close expunge", "1 STARTTLS\r\n2 CHECK\r\n3 CLOSE\r\n4 EXPUNGE\r\n",
@@ -323,6 +337,24 @@ static void test_good(void **state)
 
 #define R(s) s "\r\n"
 static const struct tcase bad[] = {
+    /* RFC 7162 CONDSTORE syntax (RFC 4466 2.1, 2.4: unknown parameters) */
+    {"select unknown param", "a1 SELECT INBOX (QRESYNC)\r\n",
+     "a1 BAD Unknown SELECT parameter or FETCH modifier", 0, 0},
+    {"select empty params", "a1 SELECT INBOX ()\r\n",
+     "a1 BAD Unknown SELECT parameter or FETCH modifier", 0, 0},
+    {"create with condstore", "a1 CREATE Box (CONDSTORE)\r\n", "a1 BAD Syntax error in arguments",
+     0, 0},
+    {"fetch unknown modifier", "a1 FETCH 1 (FLAGS) (VANISHED)\r\n",
+     "a1 BAD Unknown SELECT parameter or FETCH modifier", 0, 0},
+    {"changedsince without value", "a1 FETCH 1 (FLAGS) (CHANGEDSINCE)\r\n",
+     "a1 BAD Syntax error in arguments", 0, 0},
+    {"changedsince over 2^63-1", "a1 FETCH 1 (FLAGS) (CHANGEDSINCE 9223372036854775808)\r\n",
+     "a1 BAD Invalid number", 0, 0},
+    {"changedsince not a number", "a1 FETCH 1 (FLAGS) (CHANGEDSINCE x1)\r\n",
+     "a1 BAD Invalid number", 0, 0},
+    {"changedsince unclosed", "a1 FETCH 1 (FLAGS) (CHANGEDSINCE 5\r\n",
+     "a1 BAD Unbalanced parentheses", 0, 0},
+    {"modseq item with a value", "a1 FETCH 1 (MODSEQ 5)\r\n", "a1 BAD Unknown FETCH attribute", 0, 0},
     /* tags */
     {"empty line", "\r\n", "* BAD Missing or invalid tag", 0, 0},
     {"tag with +", "A+1 NOOP\r\n", "* BAD Missing or invalid tag", 0, 0},

@@ -54,6 +54,7 @@ static void resp_eq(const struct imap_response *a, const struct imap_response *b
     assert_int_equal(a->code.code, b->code.code);
     assert_int_equal(a->code.n1, b->code.n1);
     assert_int_equal(a->code.n2, b->code.n2);
+    assert_true(a->code.modseq == b->code.modseq);
     set_eq(&a->code.set1, &b->code.set1);
     set_eq(&a->code.set2, &b->code.set2);
     strs_eq(a->code.atoms, a->code.natoms, b->code.atoms, b->code.natoms);
@@ -75,6 +76,7 @@ static void resp_eq(const struct imap_response *a, const struct imap_response *b
         assert_int_equal(x->item, y->item);
         strs_eq(x->flags, x->nflags, y->flags, y->nflags);
         assert_int_equal(x->number, y->number);
+        assert_true(x->modseq == y->modseq);
         assert_int_equal(x->date.date.day, y->date.date.day);
         assert_int_equal(x->date.zone, y->date.zone);
         assert_int_equal(x->date.sec, y->date.sec);
@@ -185,6 +187,16 @@ static void run_table(const struct tcase *t, size_t n)
             "NIL NIL \"<B27397-0100000@cac.washington.edu>\")"
 
 static const struct tcase good[] = {
+    /* RFC 7162 CONDSTORE: the codes of SELECT (3.1.2) and the MODSEQ item
+     * of FETCH (3.1.4.1) */
+    {"highestmodseq", "* OK [HIGHESTMODSEQ 715194045007] Highest\r\n",
+     "* OK [HIGHESTMODSEQ 715194045007] Highest", 0},
+    {"highestmodseq 2^63-1", "* ok [highestmodseq 9223372036854775807] x\r\n",
+     "* OK [HIGHESTMODSEQ 9223372036854775807] x", 0},
+    {"nomodseq", "* OK [NOMODSEQ] Sorry, this mailbox format doesn't support modsequences\r\n",
+     "* OK [NOMODSEQ] Sorry, this mailbox format doesn't support modsequences", 0},
+    {"fetch with modseq", "* 7 FETCH (UID 12 FLAGS (\\Seen) MODSEQ (12121231000))\r\n",
+     "* 7 FETCH (UID 12 FLAGS (\\Seen) MODSEQ (12121231000))", 0},
     {"greeting", "* OK IMAP4rev1 Service Ready\r\n", "* OK IMAP4rev1 Service Ready", 0},
     {"greeting with capability code", "* OK [CAPABILITY IMAP4rev1 IDLE UIDPLUS AUTH=PLAIN] Dovecot ready.\r\n",
      "* OK [CAPABILITY IMAP4rev1 IDLE UIDPLUS AUTH=PLAIN] Dovecot ready.", 0},
@@ -264,6 +276,14 @@ static void test_good(void **state)
 /* ---- malformed server responses: the exact error value ---------------- */
 
 static const struct tcase bad[] = {
+    /* RFC 7162 7: mod-sequence-value is 1 to 2^63-1, MODSEQ's in "( )" */
+    {"highestmodseq 0", "* OK [HIGHESTMODSEQ 0] x\r\n", "ERR malformed response code", 0},
+    {"highestmodseq over 2^63-1", "* OK [HIGHESTMODSEQ 9223372036854775808] x\r\n",
+     "ERR malformed response code", 0},
+    {"highestmodseq without value", "* OK [HIGHESTMODSEQ] x\r\n", "ERR malformed response code", 0},
+    {"modseq without parens", "* 1 FETCH (MODSEQ 5)\r\n", "ERR syntax error", 0},
+    {"modseq 0", "* 1 FETCH (MODSEQ (0))\r\n", "ERR invalid number", 0},
+    {"modseq unclosed", "* 1 FETCH (MODSEQ (5)\r\n", "ERR unbalanced parentheses", 0},
     {"unknown numbered data", "* 3 FOO\r\n", "ERR unknown or malformed response", 0},
     {"unknown untagged", "* FOO bar\r\n", "ERR unknown or malformed response", 0},
     {"unknown tagged status", "A1 FOO bar\r\n", "ERR unknown or malformed response", 0},

@@ -780,6 +780,91 @@ static void test_two_sessions(void **state)
     memstore_free(ms);
 }
 
+/* ---- CONDSTORE (RFC 7162) ----------------------------------------------- */
+
+/* Session a enabled CONDSTORE; session b changes flags. Three messages got
+ * mod-sequences 2, 3, 4 as they were added (the folder started at 1). */
+static const struct {
+    const char *name;
+    const char *a_in;  /* session a's commands */
+    const char *b_in;  /* then session b's (may be "") */
+    const char *want;  /* what a is sent */
+} condstore_steps[] = {
+    {"CAPABILITY offers CONDSTORE (3)", "a1 CAPABILITY\r\n", "",
+     "* CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE UIDPLUS CONDSTORE\r\na1 OK CAPABILITY completed\r\n"},
+    {"SELECT (CONDSTORE) reports HIGHESTMODSEQ (3.1.2.1)", "a2 LOGIN mrc secret\r\na3 SELECT INBOX (CONDSTORE)\r\n",
+     "b1 LOGIN mrc secret\r\nb2 SELECT INBOX\r\nb3 STORE 2 +FLAGS.SILENT (\\Seen)\r\n",
+     "a2 OK LOGIN completed\r\n"
+     "* 3 EXISTS\r\n* 0 RECENT\r\n* OK [UNSEEN 1] Message 1 is the first unseen message\r\n"
+     "* OK [UIDVALIDITY 1] UIDs valid\r\n* OK [UIDNEXT 4] Predicted next UID\r\n"
+     "* OK [HIGHESTMODSEQ 4] Highest\r\n"
+     "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
+     "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)] Limited\r\n"
+     "a3 OK [READ-WRITE] SELECT completed\r\n"},
+    {"CHANGEDSINCE: only message 2, MODSEQ with every FETCH (3.1.4.1, 3.2)",
+     "a4 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 4)\r\n", "",
+     "* 2 FETCH (FLAGS (\\Seen) MODSEQ (5))\r\n* 2 FETCH (FLAGS (\\Seen) UID 2 MODSEQ (5))\r\n"
+     "a4 OK UID FETCH completed\r\n"},
+    {"nothing changed since 5: no FETCH at all", "a5 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 5)\r\n", "",
+     "a5 OK UID FETCH completed\r\n"},
+    {"own STORE: the new MODSEQ in its FETCH", "a6 STORE 3 +FLAGS (\\Flagged)\r\na7 FETCH 3 (MODSEQ)\r\n", "",
+     "* 3 FETCH (FLAGS (\\Flagged) MODSEQ (6))\r\na6 OK +FLAGS completed\r\n"
+     "* 3 FETCH (MODSEQ (6))\r\na7 OK FETCH completed\r\n"},
+};
+
+static void test_condstore(void **state)
+{
+    (void)state;
+    enum feed_mode modes[] = FEED_MODES;
+    int failures = 0;
+    for (size_t m = 0; m < 2; m++) {
+        struct memstore *ms = memstore_new();
+        assert_int_equal(memstore_add_user(ms, "mrc", "secret"), 0);
+        for (uint32_t u = 1; u <= 3; u++) add_simple(ms, "INBOX", u, 0, false);
+        struct imap_server_config cfg = {.mailbox = memstore_mailbox(ms), .condstore = true};
+        struct imap_server *a = imap_server_new(&cfg), *b = imap_server_new(&cfg);
+        assert_non_null(a);
+        assert_non_null(b);
+        struct sbuf oa = {0}, ob = {0};
+        pump(a, "", FEED_WHOLE, &oa, NULL); /* the greeting */
+        for (size_t i = 0; i < ARRAY_LEN(condstore_steps); i++) {
+            sb_clear(&oa);
+            pump(a, condstore_steps[i].a_in, modes[m], &oa, NULL);
+            if (!oa.p || strcmp(oa.p, condstore_steps[i].want) != 0) {
+                print_error("%s (%s): got\n%s\nwant\n%s\n", condstore_steps[i].name,
+                            m ? "bytewise" : "whole", oa.p ? oa.p : "", condstore_steps[i].want);
+                failures++;
+            }
+            pump(b, condstore_steps[i].b_in, FEED_WHOLE, &ob, NULL);
+        }
+        sb_free(&oa);
+        sb_free(&ob);
+        imap_server_free(a);
+        imap_server_free(b);
+        memstore_free(ms);
+    }
+    assert_int_equal(failures, 0);
+
+    /* A server that does not offer CONDSTORE refuses its syntax (RFC 4466
+     * 2.1, 2.4) and sends no HIGHESTMODSEQ. */
+    struct memstore *ms = memstore_new();
+    assert_int_equal(memstore_add_user(ms, "mrc", "secret"), 0);
+    add_simple(ms, "INBOX", 1, 0, false);
+    struct imap_server *s = server(ms);
+    struct sbuf out = {0};
+    pump(s, "a LOGIN mrc secret\r\n", FEED_WHOLE, &out, NULL);
+    sb_clear(&out);
+    pump(s, "b SELECT INBOX (CONDSTORE)\r\nc SELECT INBOX\r\n", FEED_WHOLE, &out, NULL);
+    assert_non_null(strstr(out.p, "b BAD Unknown SELECT parameter\r\n"));
+    assert_null(strstr(out.p, "HIGHESTMODSEQ"));
+    sb_clear(&out);
+    pump(s, "d FETCH 1 (FLAGS) (CHANGEDSINCE 1)\r\ne FETCH 1 (MODSEQ)\r\n", FEED_WHOLE, &out, NULL);
+    assert_string_equal(out.p, "d BAD CONDSTORE is not offered\r\ne BAD CONDSTORE is not offered\r\n");
+    sb_free(&out);
+    imap_server_free(s);
+    memstore_free(ms);
+}
+
 /* ---- STARTTLS ------------------------------------------------------------ */
 
 static void test_starttls(void **state)
@@ -939,6 +1024,7 @@ int main(void)
         cmocka_unit_test(test_expunge_renumbering),
         cmocka_unit_test(test_fetch_store_search),
         cmocka_unit_test(test_two_sessions),
+        cmocka_unit_test(test_condstore),
         cmocka_unit_test(test_starttls),
         cmocka_unit_test(test_nested_message),
         cmocka_unit_test(test_overlong_line),
