@@ -11,6 +11,10 @@
 # failed (its row says so too), after running the others.
 set -u -o pipefail
 
+# the machine's load (runnable processes, 1-minute average) before and after:
+# on a busy machine even the ratios move
+load() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?'; }
+load_before=$(load)
 rows=$(mktemp)
 out=$(mktemp)
 trap 'rm -f "$rows" "$out"' EXIT
@@ -41,4 +45,5 @@ awk -F'\t' '
     END { print "ratio = median / reference, both measured in the same run: compare ratios"
           print "across machines, numbers only on one machine (tests/bench/README.md)" }
 ' "$rows"
+echo "load average (1 min) at the start $load_before, at the end $(load), on $(nproc 2>/dev/null || echo '?') CPUs"
 exit $failed
