@@ -310,6 +310,9 @@ static struct imap_str section_data(struct imap_scratch *sc, const struct imap_m
                                     const struct imap_section *sec)
 {
     const char *msg = m->data;
+    /* BODY[] and RFC822: the whole message, no MIME tree needed */
+    if (sec->nparts == 0 && sec->text == IMAP_SECTION_NONE)
+        return (struct imap_str){msg, m->len, false};
     int idx = 0;
     if (sec->nparts > 0) {
         char name[MIME_MAX_SECTION];
@@ -323,8 +326,6 @@ static struct imap_str section_data(struct imap_scratch *sc, const struct imap_m
         if (idx < 0) return nil_str();
     }
     const struct mime_part *p = mime_part(sc->tree, (size_t)idx);
-    if (sec->nparts == 0 && sec->text == IMAP_SECTION_NONE)
-        return (struct imap_str){msg, m->len, false};
     if (sec->text == IMAP_SECTION_NONE) {
         /* BODY[1] of a single-part message is its body, which mime.h
          * already reports as part "1" of entity 0. */
@@ -482,16 +483,18 @@ void imap_fetch_write(struct imap_out *o, struct imap_scratch *sc,
         case IMAP_FETCH_RFC822_HEADER:
         case IMAP_FETCH_RFC822_TEXT:
         case IMAP_FETCH_BODY_SECTION: {
-            if (!parsed) {
-                (void)mime_parse(sc->tree, m->data, m->len);
-                parsed = true;
-            }
             struct imap_section sec = it->section;
             if (it->item != IMAP_FETCH_BODY_SECTION) {
                 memset(&sec, 0, sizeof sec);
                 sec.text = it->item == IMAP_FETCH_RFC822_HEADER ? IMAP_SECTION_HEADER
                            : it->item == IMAP_FETCH_RFC822_TEXT ? IMAP_SECTION_TEXT
                                                                 : IMAP_SECTION_NONE;
+            }
+            /* the whole message (BODY[], RFC822) is its octets as they are:
+             * a sync downloading every message parses none of them */
+            if (!parsed && (sec.nparts > 0 || sec.text != IMAP_SECTION_NONE)) {
+                (void)mime_parse(sc->tree, m->data, m->len);
+                parsed = true;
             }
             a = att(sc, &na, it->item);
             a->section = it->section;

@@ -962,11 +962,30 @@ static bool msgref(struct imap_server *s, uint32_t i, struct imap_msgref *m, uin
     return false;
 }
 
+/* The folder's modseq now, 0 when it cannot be read. */
+static uint64_t store_modseq(struct imap_server *s)
+{
+    struct imap_mbx_status st;
+    if (OPS(s)->status(CTX(s), s->user, s->folder, &st) != IMAP_MBX_OK) return 0;
+    return st.modseq;
+}
+
+/* After this session's own change to the folder: when the view was in step
+ * with the folder just before it (before == the modseq last compared), the
+ * view is in step after it too, so the next sync() need not walk the folder
+ * to find that nothing else changed. before is 0 when it was not read. */
+static void own_change(struct imap_server *s, uint64_t before)
+{
+    if (before && before == s->modseq) s->modseq = store_modseq(s);
+}
+
 static void set_flags(struct imap_server *s, uint32_t i, unsigned flags)
 {
     struct smsg *v = &s->msgs[i];
     if (v->flags == flags) return;
+    uint64_t before = store_modseq(s);
     if (OPS(s)->set_flags(CTX(s), s->user, s->folder, v->uid, flags) != IMAP_MBX_OK) return;
+    own_change(s, before);
     v->flags = flags;
     if (s->condstore) { /* the new MODSEQ, for the FETCH that reports it */
         struct imap_msgref m;
@@ -1173,11 +1192,16 @@ static void expunge_deleted(struct imap_server *s, const struct imap_command *c,
 {
     for (uint32_t i = 0; i < s->n;) {
         struct smsg *v = &s->msgs[i];
-        if (v->gone || !(v->flags & IMAP_FLAG_DELETED) || (c && c->uid && !in_set(s, c, i))
-            || OPS(s)->expunge(CTX(s), s->user, s->folder, v->uid) != IMAP_MBX_OK) {
+        if (v->gone || !(v->flags & IMAP_FLAG_DELETED) || (c && c->uid && !in_set(s, c, i))) {
             i++;
             continue;
         }
+        uint64_t before = store_modseq(s);
+        if (OPS(s)->expunge(CTX(s), s->user, s->folder, v->uid) != IMAP_MBX_OK) {
+            i++;
+            continue;
+        }
+        own_change(s, before);
         struct qev *e = push(s, IMAP_SERVER_EV_EXPUNGED);
         if (e) {
             e->uid = v->uid;
