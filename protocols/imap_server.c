@@ -1360,24 +1360,30 @@ static void dispatch(struct imap_server *s, const struct imap_command *c)
 
 /* ---- public ------------------------------------------------------------- */
 
-struct imap_server *imap_server_new(const struct imap_server_config *cfg)
+/* Starts a session on s, whose tables and arena are allocated: everything
+ * but them back to zero, then the greeting. */
+static void start(struct imap_server *s, const struct imap_server_config *cfg)
 {
-    EXPECT(cfg && cfg->mailbox.ops);
+    struct imap_cmd_parser *parser = s->parser;
+    struct imap_scratch *sc = s->sc;
+    struct smsg *msgs = s->msgs;
+    char *buf = s->buf;
+    size_t cap = s->cap;
+    struct qev *q = s->q;
+    size_t qcap = s->qcap;
     /* the COPYUID and SEARCH tables at the end (most of the size) are
      * filled before they are read: clearing them cost more than a short
      * session's work */
-    struct imap_server *s = malloc(sizeof *s);
-    if (!s) return NULL;
     memset(s, 0, offsetof(struct imap_server, ranges));
+    s->parser = parser;
+    s->sc = sc;
+    s->msgs = msgs;
+    s->buf = buf;
+    s->cap = cap;
+    s->q = q;
+    s->qcap = qcap;
     s->cfg = *cfg;
     s->tls = cfg->tls_active;
-    s->parser = imap_cmd_parser_new(0);
-    s->sc = imap_scratch_new();
-    s->msgs = malloc(IMAP_SERVER_MAX_MSGS * sizeof *s->msgs);
-    if (!s->parser || !s->sc || !s->msgs) {
-        imap_server_free(s);
-        return NULL;
-    }
     s->state = IMAP_SERVER_NOT_AUTHENTICATED;
     /* RFC 3501 7.1.1 greeting, with the capabilities as Dovecot sends them
      * so a client needs no CAPABILITY round trip. */
@@ -1389,7 +1395,30 @@ struct imap_server *imap_server_new(const struct imap_server_config *cfg)
     snprintf(text, sizeof text, "%s IMAP4rev1 Service Ready",
              cfg->hostname ? cfg->hostname : "mailsim");
     status_line(s, NULL, IMAP_OK, &code, text);
+}
+
+struct imap_server *imap_server_new(const struct imap_server_config *cfg)
+{
+    EXPECT(cfg && cfg->mailbox.ops);
+    struct imap_server *s = malloc(sizeof *s);
+    if (!s) return NULL;
+    memset(s, 0, offsetof(struct imap_server, ranges));
+    s->parser = imap_cmd_parser_new(0);
+    s->sc = imap_scratch_new();
+    s->msgs = malloc(IMAP_SERVER_MAX_MSGS * sizeof *s->msgs);
+    if (!s->parser || !s->sc || !s->msgs) {
+        imap_server_free(s);
+        return NULL;
+    }
+    start(s, cfg);
     return s;
+}
+
+void imap_server_reset(struct imap_server *s, const struct imap_server_config *cfg)
+{
+    EXPECT(s && cfg && cfg->mailbox.ops);
+    imap_cmd_parser_reset(s->parser);
+    start(s, cfg);
 }
 
 void imap_server_free(struct imap_server *s)

@@ -97,6 +97,12 @@ struct imap_server;
  * memory. cfg is copied; the mailbox must outlive the session. */
 struct imap_server *imap_server_new(const struct imap_server_config *cfg);
 void imap_server_free(struct imap_server *s);
+/* Ends s's session and starts a new one on it, as imap_server_new(cfg)
+ * would, keeping its memory: its tables and its output arena (at the size
+ * the last session grew it to, never past IMAP_SERVER_OUT_MAX). A server
+ * that serves one connection after another spares the allocation and the
+ * first touch of those pages. */
+void imap_server_reset(struct imap_server *s, const struct imap_server_config *cfg);
 
 /* The simulated clock: APPEND without a date-time stores now, shown in
  * zone_minutes (RFC 3501 6.3.11 leaves it to the server; protocols/ reads

@@ -901,6 +901,46 @@ static void test_starttls(void **state)
     }
 }
 
+/* imap_server_reset() in the middle of a session (logged in, a folder
+ * selected, STARTTLS done, a command half received) starts a new one:
+ * the greeting again, the half line forgotten, not authenticated, and the
+ * next session's SELECT reports the folder as a new session's would. */
+static void test_reset(void **state)
+{
+    (void)state;
+    struct memstore *ms = sample_store();
+    struct imap_server_config tls = {.mailbox = memstore_mailbox(ms), .starttls_offered = true};
+    struct imap_server *s = imap_server_new(&tls);
+    assert_non_null(s);
+    struct sbuf out = {0};
+    drain(s, &out, NULL);
+    pump(s, "t1 STARTTLS\r\n", FEED_WHOLE, &out, NULL);
+    imap_server_tls_started(s);
+    pump(s, "t2 LOGIN mrc secret\r\nt3 SELECT INBOX\r\nt4 FETCH 1:* (FL", FEED_WHOLE, &out,
+         NULL);
+    sb_clear(&out);
+    struct imap_server_config plain = {.mailbox = memstore_mailbox(ms)};
+    imap_server_reset(s, &plain);
+    drain(s, &out, NULL);
+    assert_string_equal(out.p, sample_greeting);
+    sb_clear(&out);
+    pump(s, "a1 SELECT INBOX\r\na2 LOGIN mrc secret\r\na3 EXAMINE INBOX\r\n", FEED_WHOLE,
+         &out, NULL);
+    assert_string_equal(out.p, "a1 BAD SELECT not valid in not-authenticated state\r\n"
+                               "a2 OK LOGIN completed\r\n"
+                               "* 18 EXISTS\r\n"
+                               "* 0 RECENT\r\n"
+                               "* OK [UNSEEN 17] Message 17 is the first unseen message\r\n"
+                               "* OK [UIDVALIDITY 3857529045] UIDs valid\r\n"
+                               "* OK [UIDNEXT 19] Predicted next UID\r\n"
+                               "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
+                               "* OK [PERMANENTFLAGS ()] No permanent flags permitted\r\n"
+                               "a3 OK [READ-ONLY] EXAMINE completed\r\n");
+    sb_free(&out);
+    imap_server_free(s);
+    memstore_free(ms);
+}
+
 /* A forwarded message inside a multipart: BODYSTRUCTURE carries the inner
  * ENVELOPE and structure (RFC 3501 7.4.2), and 2.HEADER / 2.TEXT address
  * the inner message (6.4.5). */
@@ -1026,6 +1066,7 @@ int main(void)
         cmocka_unit_test(test_two_sessions),
         cmocka_unit_test(test_condstore),
         cmocka_unit_test(test_starttls),
+        cmocka_unit_test(test_reset),
         cmocka_unit_test(test_nested_message),
         cmocka_unit_test(test_overlong_line),
         cmocka_unit_test(test_output_limit),
