@@ -337,12 +337,29 @@ static void barrier(struct ui_draw *d, const struct ui_layout *lo, int host, con
     clip(d, NULL);
 }
 
+/* The link between a and b along its route (a detour round the boxes in
+ * the way); dash > 0 draws it dashed, each leg on its own. */
+static void link_path(struct ui_draw *d, const struct ui_layout *lo, int a, int b, unsigned rgb,
+                      double thick, double dash)
+{
+    struct ui_route r;
+    ui_layout_route(lo, a, b, &r);
+    for (int i = 0; i + 1 < r.n; i++) {
+        if (dash > 0)
+            dashed(d, r.x[i], r.y[i], r.x[i + 1], r.y[i + 1], thick, dash, rgb);
+        else
+            line(d, r.x[i], r.y[i], r.x[i + 1], r.y[i + 1], thick, rgb);
+        if (i > 0 && dash <= 0) { /* a square corner, not a notch */
+            int t = (int)lround(thick);
+            fill(d, (struct ui_rect){r.x[i] - t / 2, r.y[i] - t / 2, t, t}, rgb);
+        }
+    }
+}
+
 static void link_line(struct ui_draw *d, const struct ui_layout *lo, int a, int b, unsigned rgb,
                       double thick)
 {
-    int ax, ay, bx, by;
-    ui_layout_link(lo, a, b, &ax, &ay, &bx, &by);
-    line(d, ax, ay, bx, by, thick, rgb);
+    link_path(d, lo, a, b, rgb, thick, 0);
 }
 
 static void tag_text(const struct ui_conn *c, char *s, size_t cap)
@@ -526,9 +543,8 @@ static void network(struct ui_draw *d, const struct ui_layout *lo, const struct 
     const struct sim_trace_event *ev = st->ev;
     if (st->has_packet) {
         if (ev->kind == SIM_TR_DNS) {
-            int ax, ay, bx, by;
-            ui_layout_link(lo, st->pk_from, st->pk_to, &ax, &ay, &bx, &by);
-            dashed(d, ax, ay, bx, by, thick, S(lo, 14), ui_proto_colour(SIM_PROTO_DNS));
+            link_path(d, lo, st->pk_from, st->pk_to, ui_proto_colour(SIM_PROTO_DNS), thick,
+                      S(lo, 14));
         } else if (!ui_state_conn(st, ev->conn)) { /* its connection closed at this step */
             link_line(d, lo, st->pk_from, st->pk_to, ui_proto_colour(ev->proto), thick);
         }
@@ -536,9 +552,7 @@ static void network(struct ui_draw *d, const struct ui_layout *lo, const struct 
     if (ev && ev->kind == SIM_TR_REFUSED) {
         int a = ui_lesson_host(st->lesson, ev->from), b = ui_lesson_host(st->lesson, ev->to);
         if (a >= 0 && b >= 0 && a != b) {
-            int ax, ay, bx, by;
-            ui_layout_link(lo, a, b, &ax, &ay, &bx, &by);
-            dashed(d, ax, ay, bx, by, thick, S(lo, 10), THEME_BLOCK);
+            link_path(d, lo, a, b, THEME_BLOCK, thick, S(lo, 10));
         }
     }
     for (size_t i = 0; i < lo->nhosts; i++) host_box(d, lo, st, (int)i, v->selected_host == (int)i);
@@ -582,7 +596,8 @@ char *ui_draw_status(const struct ui_view *v, char *out, size_t cap)
         snprintf(quiz, sizeof quiz, "quiz off (Q)   ");
     else if (a && a->quiz.n) /* right answers of all the questions, as the end says it */
         snprintf(quiz, sizeof quiz, "score %zu of %zu   ", a->quiz.correct, a->quiz.n);
-    snprintf(out, cap, "%s%s  %gx   H: keys", quiz, v->playing ? "playing" : "paused", v->speed);
+    snprintf(out, cap, "%s%s%s%s  %gx   H: keys", v->live ? v->live : "", v->live ? "   " : "",
+             quiz, v->playing ? "playing" : "paused", v->speed);
     return out;
 }
 
@@ -595,7 +610,7 @@ static void narration(struct ui_draw *d, const struct ui_layout *lo, const struc
     const struct ui_lesson *l = st->lesson;
     char head[512];
     ui_draw_heading(st, v, head, sizeof head);
-    char right[160];
+    char right[256];
     ui_draw_status(v, right, sizeof right);
     int x = r.x + lo->pad, y = r.y + S(lo, 6);
     struct ui_tex rt = text(d, UI_FACE_BOLD, lo->px_small,

@@ -166,8 +166,9 @@ static double exit_t(struct ui_rect r, double dx, double dy)
     return fmin(tx, ty);
 }
 
-void ui_layout_link(const struct ui_layout *lo, int a, int b, int *ax, int *ay, int *bx,
-                    int *by)
+/* The straight link: from the edge of a's box to the edge of b's, along
+ * the line between their centres. */
+static void straight_link(const struct ui_layout *lo, int a, int b, struct ui_route *r)
 {
     double x1, y1, x2, y2;
     centre(lo->host[a], &x1, &y1);
@@ -178,10 +179,184 @@ void ui_layout_link(const struct ui_layout *lo, int a, int b, int *ax, int *ay, 
         ta = 0;
         tb = 0;
     }
-    *ax = (int)lround(x1 + dx * ta);
-    *ay = (int)lround(y1 + dy * ta);
-    *bx = (int)lround(x2 - dx * tb);
-    *by = (int)lround(y2 - dy * tb);
+    r->n = 2;
+    r->lane = -1;
+    r->x[0] = (int)lround(x1 + dx * ta);
+    r->y[0] = (int)lround(y1 + dy * ta);
+    r->x[1] = (int)lround(x2 - dx * tb);
+    r->y[1] = (int)lround(y2 - dy * tb);
+}
+
+bool ui_route_segment_crosses(const struct ui_route *r, int i, struct ui_rect box)
+{
+    if (i < 0 || i + 1 >= r->n || box.w <= 0 || box.h <= 0) return false;
+    /* Liang-Barsky: clip the segment to the box; anything left crosses. */
+    double x0 = r->x[i], y0 = r->y[i], dx = r->x[i + 1] - x0, dy = r->y[i + 1] - y0;
+    double p[4] = {-dx, dx, -dy, dy};
+    double q[4] = {x0 - box.x, box.x + box.w - x0, y0 - box.y, box.y + box.h - y0};
+    double t0 = 0, t1 = 1;
+    for (int k = 0; k < 4; k++) {
+        if (p[k] == 0) {
+            if (q[k] < 0) return false; /* parallel and outside */
+            continue;
+        }
+        double t = q[k] / p[k];
+        if (p[k] < 0) t0 = fmax(t0, t);
+        else t1 = fmin(t1, t);
+        if (t0 > t1) return false;
+    }
+    return true;
+}
+
+/* Whether r keeps clear (by margin m) of every box but its own ends': the
+ * first segment may touch a's box, the last b's. */
+static bool route_clear(const struct ui_layout *lo, const struct ui_route *r, int a, int b,
+                        int m)
+{
+    for (int i = 0; i + 1 < r->n; i++) {
+        for (size_t h = 0; h < lo->nhosts; h++) {
+            if (((int)h == a && i == 0) || ((int)h == b && i == r->n - 2)) continue;
+            struct ui_rect box = lo->host[h];
+            struct ui_rect g = {box.x - m, box.y - m, box.w + 2 * m, box.h + 2 * m};
+            if (ui_route_segment_crosses(r, i, g)) return false;
+        }
+    }
+    return true;
+}
+
+/* How a detour leaves (or enters) an end's box: by the middle of its edge
+ * facing the lane, or by its side facing the other end, along the gutter
+ * beside it to the lane (for a box with another box right above or below
+ * it, such as the senders' column). */
+enum end_mode { END_EDGE, END_SIDE };
+
+/* More than any route's length in pixels (a 16k window's perimeter), so
+ * that a route with fewer corners always wins. */
+#define ROUTE_BEND_COST 100000
+
+/* The x of the gutter beside box h on side dir (+1 right, -1 left): half
+ * way to the nearest box that way, or a packet's height off when none. */
+static int gutter_x(const struct ui_layout *lo, int h, int dir)
+{
+    struct ui_rect r = lo->host[h];
+    int edge = dir > 0 ? r.x + r.w : r.x, best = -1;
+    for (size_t i = 0; i < lo->nhosts; i++) {
+        struct ui_rect o = lo->host[i];
+        int d = dir > 0 ? o.x - edge : edge - (o.x + o.w);
+        if ((int)i != h && d >= 0 && (best < 0 || d < best)) best = d;
+    }
+    int off = best < 0 ? lo->packet_h : best / 2;
+    return edge + dir * off;
+}
+
+/* The points from host h to the lane (or, reversed, from the lane into it). */
+static int end_points(const struct ui_layout *lo, int h, enum end_mode mode, int side, int dir,
+                      int lane, int *x, int *y)
+{
+    struct ui_rect r = lo->host[h];
+    int cx = r.x + r.w / 2, cy = r.y + r.h / 2;
+    if (mode == END_EDGE) {
+        x[0] = cx, y[0] = side > 0 ? r.y + r.h : r.y;
+        x[1] = cx, y[1] = lane;
+        return 2;
+    }
+    int gx = gutter_x(lo, h, dir);
+    x[0] = dir > 0 ? r.x + r.w : r.x, y[0] = cy;
+    x[1] = gx, y[1] = cy;
+    x[2] = gx, y[2] = lane;
+    return 3;
+}
+
+/* The shortest clear detour with these ends on one side (+1 below, -1
+ * above): the lane starts a packet's height beyond the edges it leaves
+ * from and moves outwards until nothing but the ends is in the way. Its
+ * cost: first its corners (fewer read more easily: the plain U round a
+ * box whenever there is room for it), then its length; -1 when that side
+ * has no clear lane. */
+static int detour(const struct ui_layout *lo, int a, int b, enum end_mode ma, enum end_mode mb,
+                  int side, int m, struct ui_route *r)
+{
+    struct ui_rect A = lo->host[a], B = lo->host[b], net = lo->area[UI_AREA_NETWORK];
+    int acx = A.x + A.w / 2, bcx = B.x + B.w / 2;
+    int dir = bcx > acx ? 1 : bcx < acx ? -1 : side; /* side: any, but fixed */
+    int gap = imax(lo->packet_h, 2 * lo->pad), step = imax(lo->pad / 2, 1);
+    int ra = ma == END_EDGE ? (side > 0 ? A.y + A.h + gap : A.y - gap) : A.y + A.h / 2;
+    int rb = mb == END_EDGE ? (side > 0 ? B.y + B.h + gap : B.y - gap) : B.y + B.h / 2;
+    int lane = side > 0 ? imax(ra, rb) : imin(ra, rb);
+    for (; lane >= net.y + m && lane <= net.y + net.h - m; lane += side * step) {
+        int xa[3], ya[3], xb[3], yb[3];
+        int na = end_points(lo, a, ma, side, dir, lane, xa, ya);
+        int nb = end_points(lo, b, mb, side, -dir, lane, xb, yb);
+        r->n = na + nb;
+        for (int i = 0; i < na; i++) r->x[i] = xa[i], r->y[i] = ya[i];
+        for (int i = 0; i < nb; i++) r->x[na + i] = xb[nb - 1 - i], r->y[na + i] = yb[nb - 1 - i];
+        r->lane = na - 1;
+        if (!route_clear(lo, r, a, b, m)) continue;
+        int cost = ROUTE_BEND_COST * (r->n - 2);
+        for (int i = 0; i + 1 < r->n; i++)
+            cost += abs(r->x[i + 1] - r->x[i]) + abs(r->y[i + 1] - r->y[i]);
+        return cost;
+    }
+    return -1;
+}
+
+void ui_layout_route(const struct ui_layout *lo, int a, int b, struct ui_route *r)
+{
+    straight_link(lo, a, b, r);
+    /* The drawn line is about 5 px thick at scale 1: keep it that far and a
+     * little more off the other boxes. */
+    int m = sc(lo, 6);
+    if (a == b || route_clear(lo, r, a, b, m)) return;
+    /* Every way round, the cheapest wins; on a tie the first: below before
+     * above (the lane under a row is free, above it run the links to the
+     * resolver), edges before sides. No clear way at all (a crowded
+     * window): the straight line stays. */
+    static const int sides[] = {+1, -1};
+    static const enum end_mode modes[][2] = {
+        {END_EDGE, END_EDGE}, {END_SIDE, END_EDGE}, {END_EDGE, END_SIDE}, {END_SIDE, END_SIDE}};
+    int best = -1;
+    for (size_t s = 0; s < 2; s++)
+        for (size_t k = 0; k < sizeof modes / sizeof modes[0]; k++) {
+            struct ui_route t;
+            int cost = detour(lo, a, b, modes[k][0], modes[k][1], sides[s], m, &t);
+            if (cost >= 0 && (best < 0 || cost < best)) {
+                best = cost;
+                *r = t;
+            }
+        }
+}
+
+void ui_route_point(const struct ui_route *r, double t, int *x, int *y)
+{
+    if (!(t >= 0)) t = 0;
+    if (t > 1) t = 1;
+    double len = 0;
+    for (int i = 0; i + 1 < r->n; i++)
+        len += hypot(r->x[i + 1] - r->x[i], r->y[i + 1] - r->y[i]);
+    double want = len * t;
+    for (int i = 0; i + 1 < r->n; i++) {
+        double dx = r->x[i + 1] - r->x[i], dy = r->y[i + 1] - r->y[i], seg = hypot(dx, dy);
+        if (want <= seg || i + 2 == r->n) {
+            double f = seg > 0 ? fmin(want / seg, 1.0) : 0;
+            *x = (int)lround(r->x[i] + dx * f);
+            *y = (int)lround(r->y[i] + dy * f);
+            return;
+        }
+        want -= seg;
+    }
+    *x = r->n ? r->x[0] : 0;
+    *y = r->n ? r->y[0] : 0;
+}
+
+void ui_layout_link(const struct ui_layout *lo, int a, int b, int *ax, int *ay, int *bx,
+                    int *by)
+{
+    struct ui_route r;
+    ui_layout_route(lo, a, b, &r);
+    *ax = r.x[0];
+    *ay = r.y[0];
+    *bx = r.x[r.n - 1];
+    *by = r.y[r.n - 1];
 }
 
 static struct ui_rect keep_inside(struct ui_rect r, struct ui_rect in)
@@ -232,10 +407,9 @@ static void clear_offset(const struct ui_layout *lo, struct ui_rect r, int *dx, 
 
 static void along(const struct ui_layout *lo, int from, int to, double t, int *x, int *y)
 {
-    int ax, ay, bx, by;
-    ui_layout_link(lo, from, to, &ax, &ay, &bx, &by);
-    *x = (int)lround(ax + (bx - ax) * t);
-    *y = (int)lround(ay + (by - ay) * t);
+    struct ui_route r;
+    ui_layout_route(lo, from, to, &r);
+    ui_route_point(&r, t, x, y);
 }
 
 /* The packet's point on the link: it leaves the sender quickly and slows
@@ -280,13 +454,26 @@ struct ui_rect ui_layout_lock(const struct ui_layout *lo, struct ui_rect r)
 
 struct ui_rect ui_layout_link_tag(const struct ui_layout *lo, int a, int b, int tag_w)
 {
-    int ax, ay, bx, by;
-    ui_layout_link(lo, a, b, &ax, &ay, &bx, &by);
+    struct ui_route rt;
+    ui_layout_route(lo, a, b, &rt);
     int h = lo->px_small + 2 * sc(lo, 6);
-    int cx = (ax + bx) / 2, cy = (ay + by) / 2;
+    int off = lo->packet_h / 2 + sc(lo, 4);
     /* Off the line, so the packet (centred on it) never hides the tag, and
-     * clear of the boxes. */
-    struct ui_rect r = {cx - tag_w / 2, cy + lo->packet_h / 2 + sc(lo, 4), tag_w, h};
+     * clear of the boxes: under a straight link; beside a detour's lane, on
+     * the side away from the boxes it goes round, where the room is. */
+    int cx, cy, y;
+    if (rt.lane >= 0) {
+        int i = rt.lane;
+        cx = (rt.x[i] + rt.x[i + 1]) / 2;
+        cy = rt.y[i];
+        bool below = cy > lo->host[a].y + lo->host[a].h / 2;
+        y = below ? cy + off : cy - off - h;
+    } else {
+        cx = (rt.x[0] + rt.x[rt.n - 1]) / 2;
+        cy = (rt.y[0] + rt.y[rt.n - 1]) / 2;
+        y = cy + off;
+    }
+    struct ui_rect r = {cx - tag_w / 2, y, tag_w, h};
     r = keep_inside(r, lo->area[UI_AREA_NETWORK]);
     int dx, dy;
     clear_offset(lo, r, &dx, &dy);

@@ -65,14 +65,37 @@ void ui_layout_compute(struct ui_layout *lo, const struct ui_lesson *l, int w, i
 bool ui_rect_contains(struct ui_rect r, int x, int y);
 bool ui_rect_overlap(struct ui_rect a, struct ui_rect b);
 
-/* The link between hosts a and b: from the edge of a's box to the edge of
- * b's, along the line between their centres. */
+/* The ends of the link between hosts a and b (its route's first and last
+ * points): on the edge of a's box and of b's. */
 void ui_layout_link(const struct ui_layout *lo, int a, int b, int *ax, int *ay, int *bx,
                     int *by);
 
+/* A link's drawn path: straight when the line between the two boxes
+ * crosses no other host's box; else an orthogonal detour through a free
+ * lane below (or above) the boxes in the way. Each end joins the lane
+ * either from the middle of its box's bottom (top) edge or, when a box sits
+ * right under (over) it, from its side through the gutter beside it. Either
+ * way it starts on a's box and ends on b's, so a student sees which two
+ * hosts talk; the shortest clear way with the fewest corners wins. */
+#define UI_ROUTE_MAX 6 /* points: 2 straight, up to 3 from each end to the lane */
+struct ui_route {
+    int n;
+    int x[UI_ROUTE_MAX], y[UI_ROUTE_MAX];
+    int lane; /* index of the lane segment (level, touching no box), -1: straight */
+};
+
+void ui_layout_route(const struct ui_layout *lo, int a, int b, struct ui_route *r);
+
+/* The point at fraction t (0..1, clamped) of r's length. */
+void ui_route_point(const struct ui_route *r, double t, int *x, int *y);
+
+/* Whether segment i (from point i to i + 1) of r passes through box. */
+bool ui_route_segment_crosses(const struct ui_route *r, int i, struct ui_rect box);
+
 /* Where a packet label label_w wide goes on the link from host `from` to
  * host `to` after progress 0..1 of its animation: it leaves the sender and
- * settles, at 1, on the middle of the link; *anchor_x, *anchor_y (either
+ * settles, at 1, on the middle of the link's route (along the detour when
+ * there is one); *anchor_x, *anchor_y (either
  * may be NULL) get its point on the link. Where a box is in the way the
  * label stands off the link (up, down, and sideways by quarters of its
  * width, the nearest place that covers no box where it settles) and keeps
@@ -85,7 +108,8 @@ struct ui_rect ui_layout_packet(const struct ui_layout *lo, int from, int to, do
 struct ui_rect ui_layout_lock(const struct ui_layout *lo, struct ui_rect r);
 
 /* The tag naming a connection's protocol and port, under the middle of its
- * link (further off when a box is in the way), tag_w wide. */
+ * link, or beside the middle of a detour's lane, on its outer side (further
+ * off when a box is in the way), tag_w wide. */
 struct ui_rect ui_layout_link_tag(const struct ui_layout *lo, int a, int b, int tag_w);
 
 /* The timeline: the x of step's tick, and the step under x (nsteps > 0). */
