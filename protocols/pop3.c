@@ -134,16 +134,29 @@ static bool has_crlf(const char *s)
     return s && strpbrk(s, "\r\n") != NULL;
 }
 
+/* Copies p[0..n) to o; returns the end. */
+static char *put(char *o, const char *p, size_t n)
+{
+    memcpy(o, p, n);
+    return o + n;
+}
+
 int pop3_cmd_format(char *out, size_t cap, enum pop3_verb v, const char *args)
 {
     EXPECT((unsigned)v < POP3_VERB_COUNT);
     if (has_crlf(args)) return POP3_ERR_SYNTAX;
     size_t need = strlen(verbs[v].name) + (args ? 1 + strlen(args) : 0) + 2;
     if (need > POP3_MAX_CMD_LINE || need + 1 > cap) return POP3_ERR_NO_ROOM;
-    int n = snprintf(out, cap, "%s%s%s\r\n", verbs[v].name, args ? " " : "",
-                     args ? args : "");
-    EXPECT(n >= 0 && (size_t)n == need);
-    return n;
+    /* pieces copied, not printf'd: a mail client formats one per command */
+    char *o = out;
+    o = put(o, verbs[v].name, strlen(verbs[v].name));
+    if (args) {
+        *o++ = ' ';
+        o = put(o, args, strlen(args));
+    }
+    o = put(o, "\r\n", 3); /* with the NUL */
+    EXPECT((size_t)(o - out) == need + 1);
+    return (int)need;
 }
 
 int pop3_reply_parse(const char *line, size_t len, struct pop3_reply *reply)
@@ -193,12 +206,20 @@ int pop3_reply_format(char *out, size_t cap, bool ok, const char *code,
     size_t need = (ok ? 3 : 4) + (has_code ? strlen(code) + 3 : 0) +
                   (has_text ? strlen(text) + 1 : 0) + 2;
     if (need > POP3_MAX_RESP_LINE || need + 1 > cap) return POP3_ERR_NO_ROOM;
-    int n = snprintf(out, cap, "%s%s%s%s%s%s\r\n", ok ? "+OK" : "-ERR",
-                     has_code ? " [" : "", has_code ? code : "",
-                     has_code ? "]" : "", has_text ? " " : "",
-                     has_text ? text : "");
-    EXPECT(n >= 0 && (size_t)n == need);
-    return n;
+    /* pieces copied, not printf'd: a server formats one per command */
+    char *o = put(out, ok ? "+OK" : "-ERR", ok ? 3 : 4);
+    if (has_code) {
+        o = put(o, " [", 2);
+        o = put(o, code, strlen(code));
+        *o++ = ']';
+    }
+    if (has_text) {
+        *o++ = ' ';
+        o = put(o, text, strlen(text));
+    }
+    o = put(o, "\r\n", 3); /* with the NUL */
+    EXPECT((size_t)(o - out) == need + 1);
+    return (int)need;
 }
 
 int pop3_stuff_line(char *out, size_t cap, const char *line, size_t len)
