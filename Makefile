@@ -99,11 +99,13 @@ RENDER_SRC := \
 	render/teacher.c \
 	render/compare_view.c \
 	render/serve.c \
+	render/ui_live.c \
 	render/main.c \
 
 # tests/: one cmocka program per module, tests/NAME.c -> $(BUILD)/test/NAME,
 # linked with the sanitized objects of the sources its TEST_NAME line lists.
 TESTS := \
+	test_live \
 	test_maildir \
 	test_bridge \
 	test_dovecot \
@@ -156,6 +158,7 @@ TESTS := \
 TEST_test_compare := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/imap_client.c protocols/md5.c protocols/pop3.c protocols/pop3_server.c protocols/pop3_client.c protocols/imap_explain.c protocols/pop3_explain.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/store.c sim/imapd.c sim/pop3d.c sim/device.c sim/compare.c
 TEST_test_maildir := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/md5.c protocols/msg.c protocols/mime.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_server.c protocols/imap_fetch.c protocols/imap_search.c protocols/pop3.c protocols/pop3_server.c protocols/imap_explain.c protocols/pop3_explain.c sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/store.c sim/maildir.c
 TEST_test_bridge := $(PROTOCOL_SRC) $(SIM_SRC) $(BRIDGE_SRC)
+TEST_test_live := $(PROTOCOL_SRC) $(SIM_SRC) $(BRIDGE_SRC) render/transcript.c render/run.c render/ui_lesson.c render/ui_state.c render/ui_layout.c render/ui_text.c render/ui_draw.c render/ui_snapshot.c render/ui_window.c render/quiz.c render/ui_asker.c render/ui_player.c render/ui_live.c
 TEST_test_dovecot := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/md5.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/imap_client.c protocols/pop3.c protocols/pop3_server.c protocols/pop3_client.c
 TEST_test_interop := protocols/common.c
 TEST_test_linebuf := protocols/common.c protocols/linebuf.c
@@ -269,9 +272,9 @@ asan_obj = $(patsubst %.c,$(ASAN_DIR)/%.o,$(1))
 
 # Tests that draw with SDL2, SDL2_ttf and SDL2_image also build and link
 # with PKGS_RENDER.
-TEST_RENDER_TESTS := test_ui_render test_ui_quiz test_ui_split
+TEST_RENDER_TESTS := test_ui_render test_ui_quiz test_ui_split test_live
 # Tests of the live bridge link OpenSSL.
-TEST_BRIDGE_TESTS := test_bridge
+TEST_BRIDGE_TESTS := test_bridge test_live
 test_pkgs = $(PKGS_SIM) cmocka $(if $(filter $(1),$(TEST_RENDER_TESTS)),$(PKGS_RENDER)) $(if $(filter $(1),$(TEST_BRIDGE_TESTS)),$(PKGS_BRIDGE))
 
 .SECONDEXPANSION:
@@ -306,8 +309,8 @@ BENCHES := \
 	bench_e2e \
 
 BENCH_bench_parsers := protocols/common.c protocols/linebuf.c protocols/base64.c protocols/smtp.c protocols/smtp_data.c protocols/imap_lex.c protocols/imap_command.c protocols/imap_response.c protocols/pop3.c protocols/dns.c protocols/msg.c protocols/mime.c
-BENCH_bench_compare := $(LIB_SRC) $(filter-out render/main.c render/serve.c,$(RENDER_SRC))
-BENCH_bench_frame := $(LIB_SRC) $(filter-out render/main.c render/serve.c,$(RENDER_SRC))
+BENCH_bench_compare := $(LIB_SRC) $(filter-out render/main.c render/serve.c render/ui_live.c,$(RENDER_SRC))
+BENCH_bench_frame := $(LIB_SRC) $(filter-out render/main.c render/serve.c render/ui_live.c,$(RENDER_SRC))
 BENCH_bench_e2e := $(PROTOCOL_SRC) sim/engine.c sim/eventq.c sim/net.c sim/rng.c sim/trace.c sim/dns_service.c sim/store.c sim/mta.c sim/imapd.c sim/pop3d.c sim/mua.c sim/device.c
 
 BENCH_DIR := $(BUILD)/bench

@@ -178,8 +178,21 @@ static void set_state(struct imap_client *c, enum imap_client_state to)
 static void new_command(struct imap_client *c, struct imap_command *cmd, enum imap_cmd verb)
 {
     memset(cmd, 0, sizeof *cmd);
-    snprintf(c->tag, sizeof c->tag, "%s%03u", c->prefix, ++c->tagno);
-    memcpy(cmd->tag, c->tag, strlen(c->tag) + 1);
+    /* "%s%03u" of prefix and number, written by hand (once per command):
+     * the prefix (< 16) and ten digits fit the tag */
+    char digits[12];
+    size_t k = 0;
+    unsigned v = ++c->tagno;
+    do {
+        digits[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (k < 3) digits[k++] = '0';
+    size_t o = strnlen(c->prefix, sizeof c->prefix - 1);
+    memcpy(c->tag, c->prefix, o);
+    while (k) c->tag[o++] = digits[--k];
+    c->tag[o] = 0;
+    memcpy(cmd->tag, c->tag, o + 1);
     cmd->cmd = verb;
 }
 

@@ -87,7 +87,6 @@ struct imap_server {
     bool pending_gone;    /* some msgs[] are gone but not yet announced */
     int64_t now;          /* for APPEND without a date */
     int zone;
-    char line[LINE_MAX_KEEP];
     size_t line_len;
     char *buf;            /* the arena: SEND bytes and event strings */
     size_t len, cap;
@@ -95,6 +94,9 @@ struct imap_server {
     size_t qhead, qn, qcap;
     struct imap_range ranges[2][IMAP_SERVER_MAX_MSGS]; /* COPYUID sets */
     uint32_t numbers[IMAP_SERVER_MAX_MSGS];           /* SEARCH results */
+    char line[LINE_MAX_KEEP]; /* the command being received: only its first
+                                 line_len octets are read, so start() need not
+                                 clear it */
 };
 
 /* ---- arena and event queue --------------------------------------------- */
@@ -217,13 +219,23 @@ static struct imap_str str_of(const char *p)
 }
 
 /* "* OK/NO/BAD/BYE [code] text" (tag NULL) or "tag OK/NO/BAD [code] text". */
+/* snprintf(out, cap, "%s", in) without the format engine: every command
+ * copies its tag and verb a few times. */
+static void copy_str(char *out, size_t cap, const char *in)
+{
+    size_t n = strlen(in);
+    if (n >= cap) n = cap - 1;
+    memcpy(out, in, n);
+    out[n] = 0;
+}
+
 static void status_line(struct imap_server *s, const char *tag, enum imap_status st,
                         const struct imap_resp_code *code, const char *text)
 {
     struct imap_response r;
     memset(&r, 0, sizeof r);
     r.kind = tag ? IMAP_RESP_TAGGED : IMAP_RESP_STATE;
-    if (tag) snprintf(r.tag, sizeof r.tag, "%s", tag);
+    if (tag) copy_str(r.tag, sizeof r.tag, tag);
     r.status = st;
     if (code) r.code = *code;
     r.text = str_of(text);
@@ -1088,9 +1100,11 @@ static bool h_store(struct imap_server *s, const struct imap_command *c, struct 
         if (!c->silent) send_flags(s, i, c->uid);
     }
     /* The RFC 3501 section 8 sample ends STORE with "+FLAGS completed". */
-    snprintf(r->buf, sizeof r->buf, "%s%s completed", c->uid ? "UID " : "",
-             c->store_op == IMAP_STORE_SET ? "FLAGS" : c->store_op == IMAP_STORE_ADD ? "+FLAGS" : "-FLAGS");
-    ok(r, r->buf);
+    static const char *const done[2][3] = {
+        {"FLAGS completed", "+FLAGS completed", "-FLAGS completed"},
+        {"UID FLAGS completed", "UID +FLAGS completed", "UID -FLAGS completed"},
+    };
+    ok(r, done[c->uid][c->store_op == IMAP_STORE_SET ? 0 : c->store_op == IMAP_STORE_ADD ? 1 : 2]);
     return false;
 }
 
@@ -1316,7 +1330,12 @@ static void finish(struct imap_server *s, const char *tag, enum imap_cmd cmd, bo
 
 static const char *verb_of(const struct imap_command *c, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%s%s", c->uid ? "UID " : "", imap_cmd_names[c->cmd]);
+    size_t o = 0;
+    if (c->uid) {
+        copy_str(buf, cap, "UID ");
+        o = strlen(buf);
+    }
+    copy_str(buf + o, cap - o, imap_cmd_names[c->cmd]);
     return buf;
 }
 

@@ -9,6 +9,7 @@
 #include "protocols/common.h"
 #include "render/run.h"
 #include "render/transcript.h"
+#include "render/ui_live.h"
 #include "render/ui_window.h"
 #include "sim/bridge.h"
 #include "sim/maildir.h"
@@ -42,7 +43,8 @@ static const char help[] =
     "  --maildir DIR         keeps every mailbox in DIR/ADDRESS in Maildir format\n"
     "  --bind ADDRESS        listen there instead of loopback (repeat: one per host)\n"
     "  --cert F --key F      use this certificate (PEM) instead of a self-signed one\n"
-    "  --headless            no window (the window is not there yet in any case)\n"
+    "  --headless            no window (without it, with a display, a live window\n"
+    "                        animates the real traffic; closing it stops serve)\n"
     "  --transcript          print the traffic as a transcript while it happens\n"
     "\n"
     "It prints 'endpoint HOST SERVICE ADDRESS:PORT' per socket, 'account ADDRESS\n"
@@ -142,21 +144,6 @@ static long server_for(const struct sim_scenario *s, const char *address)
         for (size_t d = 0; d < s->servers[i].ndomains; d++)
             if (ascii_eq(at + 1, strlen(at + 1), s->servers[i].domains[d])) return (long)i;
     return -1;
-}
-
-/* The hook for the live window. The visualizer (render/ui_window.h) plays
- * a finished lesson's trace; a live view needs one that follows a growing
- * trace and lets the bridge step between frames (sim_bridge_step with a
- * short wait, then draw the new steps). When render/ has it, it opens here
- * on sim_world_trace(w) and returns true; until then serve runs headless
- * and says so. */
-static bool open_live_window(struct sim_world *w, FILE *err)
-{
-    (void)w;
-    fputs("mailsim serve: the live window is not there yet: running headless "
-          "(--transcript prints the traffic; mailsim view shows lessons)\n",
-          err);
-    return false;
 }
 
 /* Runs the engine in simulated time (no waiting) until every MTA's queue
@@ -288,7 +275,6 @@ int ui_serve_command(int argc, char **argv, const char *argv0, FILE *out, FILE *
     fprintf(err, "mailsim serve: certificate SHA-256 fingerprint %s\n", sim_bridge_fingerprint(b));
     fputs("ready\n", out);
     fflush(out);
-    if (!o.headless && ui_display_available()) open_live_window(w, err);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -300,6 +286,26 @@ int ui_serve_command(int argc, char **argv, const char *argv0, FILE *out, FILE *
     const struct sim_trace *tr = sim_world_trace(w);
     size_t shown = sim_trace_len(tr);
     rc = 0;
+    /* With a display, the live window runs the bridge between its frames
+     * until it is closed (or a signal comes): then serve stops as on
+     * Ctrl-C. Without one (or when it cannot open) the loop below does. */
+    if (!o.headless && ui_display_available()) {
+        struct ui_live *lv = ui_live_new(w, s, b, argv0, 0);
+        int lr = lv ? ui_live_window_run(lv, argv0, &stop_flag, o.transcript ? out : NULL,
+                                         &shown, err)
+                    : 1;
+        ui_live_free(lv);
+        if (lr < 0) {
+            fputs("mailsim serve: the simulation ran out of room (its event queue or trace)\n",
+                  err);
+            rc = UI_RUN_FAILED;
+            stop_flag = 1;
+        } else if (lr == 0) {
+            stop_flag = 1;
+        } else {
+            fputs("mailsim serve: running headless (--transcript prints the traffic)\n", err);
+        }
+    }
     while (!stop_flag) {
         if (sim_bridge_step(b, 1000) != 0) {
             fputs("mailsim serve: the simulation ran out of room (its event queue or trace)\n",

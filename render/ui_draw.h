@@ -33,6 +33,8 @@ struct ui_view {
     size_t lesson_index, nlessons; /* for "lesson 1 of 3" */
     const struct ui_asker *ask; /* the quiz: its score in the top bar, a question
                                    over the network when one is up (NULL: none) */
+    const char *live;     /* `mailsim serve`'s live window: what the top bar's right
+                             part says first ("LIVE   1 real client ..."); NULL: none */
 };
 
 /* The defaults: settled, paused, 1x, nothing open. */

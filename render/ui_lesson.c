@@ -51,6 +51,34 @@ static void add_port(struct ui_host_info *h, unsigned port)
     h->nports++;
 }
 
+/* The hosts of net as the views draw them, and which hold mail in the
+ * trace's first l->nsteps steps. */
+static void fill_hosts(struct ui_lesson *l, struct sim_net *net)
+{
+    size_t n = sim_net_host_count(net);
+    if (n > UI_HOSTS_MAX) n = UI_HOSTS_MAX;
+    for (size_t i = 0; i < n; i++) {
+        const struct sim_host *h = sim_net_host_at(net, i);
+        struct ui_host_info *hi = &l->hosts[i];
+        snprintf(hi->name, sizeof hi->name, "%s", sim_host_name(h));
+        snprintf(hi->ip, sizeof hi->ip, "%s", sim_host_ip(h));
+        hi->role = sim_host_role(h);
+        /* DNS answers on UDP 53 (RFC 1035 4.2.1), which sim_host_listening
+         * does not cover: the role says it. */
+        if (hi->role == SIM_ROLE_DNS_RESOLVER || hi->role == SIM_ROLE_DNS_SERVER)
+            add_port(hi, 53);
+        for (size_t p = 0; p < sizeof known_ports / sizeof known_ports[0]; p++)
+            if (sim_host_listening(h, known_ports[p])) add_port(hi, known_ports[p]);
+    }
+    l->nhosts = n;
+    for (size_t s = 0; s < l->nsteps; s++) {
+        const struct sim_trace_event *ev = sim_trace_get(l->trace, s);
+        if (ev->kind != SIM_TR_MAIL) continue;
+        int o = ui_lesson_host(l, ev->mail.owner);
+        if (o >= 0) l->hosts[o].holds_mail = true;
+    }
+}
+
 struct ui_lesson *ui_lesson_load(const char *lesson, const char *argv0, FILE *err)
 {
     struct ui_lesson *l = calloc(1, sizeof *l);
@@ -84,35 +112,39 @@ struct ui_lesson *ui_lesson_load(const char *lesson, const char *argv0, FILE *er
     l->title = l->scenario->title ? l->scenario->title : "";
     l->summary = l->scenario->summary ? l->scenario->summary : "";
 
-    struct sim_net *net = sim_world_net(l->world);
-    size_t n = sim_net_host_count(net);
-    if (n > UI_HOSTS_MAX) n = UI_HOSTS_MAX;
-    for (size_t i = 0; i < n; i++) {
-        const struct sim_host *h = sim_net_host_at(net, i);
-        struct ui_host_info *hi = &l->hosts[i];
-        snprintf(hi->name, sizeof hi->name, "%s", sim_host_name(h));
-        snprintf(hi->ip, sizeof hi->ip, "%s", sim_host_ip(h));
-        hi->role = sim_host_role(h);
-        /* DNS answers on UDP 53 (RFC 1035 4.2.1), which sim_host_listening
-         * does not cover: the role says it. */
-        if (hi->role == SIM_ROLE_DNS_RESOLVER || hi->role == SIM_ROLE_DNS_SERVER)
-            add_port(hi, 53);
-        for (size_t p = 0; p < sizeof known_ports / sizeof known_ports[0]; p++)
-            if (sim_host_listening(h, known_ports[p])) add_port(hi, known_ports[p]);
-    }
-    l->nhosts = n;
-    for (size_t s = 0; s < l->nsteps; s++) {
-        const struct sim_trace_event *ev = sim_trace_get(l->trace, s);
-        if (ev->kind != SIM_TR_MAIL) continue;
-        int o = ui_lesson_host(l, ev->mail.owner);
-        if (o >= 0) l->hosts[o].holds_mail = true;
-    }
+    fill_hosts(l, sim_world_net(l->world));
     free(dg);
     return l;
 fail:
     free(dg);
     ui_lesson_free(l);
     return NULL;
+}
+
+struct ui_lesson *ui_lesson_of_world(struct sim_world *w, const struct sim_scenario *s,
+                                     const char *title)
+{
+    struct ui_lesson *l = calloc(1, sizeof *l);
+    if (!l) return NULL;
+    snprintf(l->name, sizeof l->name, "live");
+    l->title = title ? title : s->title ? s->title : "";
+    l->summary = s->summary ? s->summary : "";
+    l->trace = sim_world_trace(w);
+    l->nsteps = sim_trace_len(l->trace);
+    fill_hosts(l, sim_world_net(w));
+    return l;
+}
+
+void ui_lesson_grow(struct ui_lesson *l)
+{
+    size_t n = sim_trace_len(l->trace);
+    for (size_t s = l->nsteps; s < n; s++) {
+        const struct sim_trace_event *ev = sim_trace_get(l->trace, s);
+        if (ev->kind != SIM_TR_MAIL) continue;
+        int o = ui_lesson_host(l, ev->mail.owner);
+        if (o >= 0) l->hosts[o].holds_mail = true;
+    }
+    l->nsteps = n;
 }
 
 void ui_lesson_free(struct ui_lesson *l)

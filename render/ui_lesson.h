@@ -50,6 +50,19 @@ struct ui_lesson {
 struct ui_lesson *ui_lesson_load(const char *lesson, const char *argv0, FILE *err);
 void ui_lesson_free(struct ui_lesson *l);
 
+/* A lesson on a world that is still running (`mailsim serve`'s live
+ * window): hosts and trace as ui_lesson_load has them, but world and
+ * scenario are borrowed (they must outlive the lesson; ui_lesson_free
+ * frees only the lesson) and left NULL in it, so it has no quiz. title
+ * NULL: the scenario's. NULL when out of memory. */
+struct ui_lesson *ui_lesson_of_world(struct sim_world *w, const struct sim_scenario *s,
+                                     const char *title);
+
+/* Takes in the steps added to the trace since: nsteps grows, and hosts
+ * that newly hold mail get their card. The trace's events may have moved
+ * in memory: a state built on the lesson must replay (valid = false). */
+void ui_lesson_grow(struct ui_lesson *l);
+
 /* The index of the host named name, or -1 ("" and unknown names: -1). */
 int ui_lesson_host(const struct ui_lesson *l, const char *name);
 

@@ -158,6 +158,14 @@ static void record(struct sim_device *d, enum sim_trace_kind kind, enum sim_prot
     sim_record(d->e, &ev);
 }
 
+/* Whether events of kind are kept: a text only a kept event shows is not
+ * formatted for one that is dropped (mailsim compare keeps none; trace.h
+ * lets the observer see "" then). */
+static bool keeps(const struct sim_device *d, enum sim_trace_kind kind)
+{
+    return sim_trace_keeps(d->e->trace, kind);
+}
+
 static enum sim_proto dproto(const struct sim_device *d)
 {
     return d->cfg.proto == SIM_DEVICE_POP3 ? SIM_PROTO_POP3 : SIM_PROTO_IMAP;
@@ -295,9 +303,15 @@ static void describe(struct sim_device *d, const char *data, size_t len, struct 
         const char *v = msg_field_value(&d->hdr, (size_t)i, &vn);
         struct msg_addr a;
         if (msg_addr_parse(v, vn, &a) == MSG_OK) {
+            /* local@domain, copied (once per message a device takes in):
+             * both fit, each is NUL-terminated within its array */
             char tmp[MSG_MAX_LOCAL + MSG_MAX_DOMAIN + 2];
-            snprintf(tmp, sizeof tmp, "%s@%s", a.local, a.domain);
-            copy_cut(m->from, sizeof m->from, tmp, strlen(tmp));
+            size_t ln = strnlen(a.local, sizeof a.local - 1);
+            size_t dn = strnlen(a.domain, sizeof a.domain - 1);
+            memcpy(tmp, a.local, ln);
+            tmp[ln] = '@';
+            memcpy(tmp + ln + 1, a.domain, dn);
+            copy_cut(m->from, sizeof m->from, tmp, ln + 1 + dn);
         }
     }
 }
@@ -431,8 +445,10 @@ static void sync_pump(struct dsess *s)
             send_lines(s, ev.data, ev.len, imap_note(ev.data, ev.len));
             break;
         case IMAP_CLIENT_EV_STATE:
-            snprintf(text, sizeof text, "%s -> %s", imap_client_state_names[ev.from],
-                     imap_client_state_names[ev.to]);
+            text[0] = 0;
+            if (keeps(d, SIM_TR_STATE))
+                snprintf(text, sizeof text, "%s -> %s", imap_client_state_names[ev.from],
+                         imap_client_state_names[ev.to]);
             record(d, SIM_TR_STATE, SIM_PROTO_IMAP, s->c, text, "");
             if (ev.to == IMAP_CLIENT_IDLE && d->cfg.idle) {
                 /* the sync is done; the connection stays open for pushes */
@@ -506,8 +522,9 @@ static struct imap_str str_of(const char *s)
 
 static void ops_enter(struct dsess *s, enum ops_state to)
 {
-    char text[64];
-    snprintf(text, sizeof text, "%s -> %s", ops_state_names[s->st], ops_state_names[to]);
+    char text[64] = "";
+    if (keeps(s->d, SIM_TR_STATE))
+        snprintf(text, sizeof text, "%s -> %s", ops_state_names[s->st], ops_state_names[to]);
     record(s->d, SIM_TR_STATE, SIM_PROTO_IMAP, s->c, text, "");
     s->st = to;
 }
@@ -780,8 +797,10 @@ static void pop3_pump(struct dsess *s)
             send_lines(s, ev.out, ev.out_len, pop3_note(ev.out, ev.out_len));
             break;
         case POP3_CLI_STATE:
-            snprintf(text, sizeof text, "%s -> %s", pop3_client_state_name(ev.from),
-                     pop3_client_state_name(ev.to));
+            text[0] = 0;
+            if (keeps(d, SIM_TR_STATE))
+                snprintf(text, sizeof text, "%s -> %s", pop3_client_state_name(ev.from),
+                         pop3_client_state_name(ev.to));
             record(d, SIM_TR_STATE, SIM_PROTO_POP3, s->c, text, "");
             break;
         case POP3_CLI_STARTTLS:

@@ -385,9 +385,11 @@ static void ev_client_connected(struct sim_engine *e, void *ctx, uint64_t arg)
 static void open_server_side(struct sim_conn *c)
 {
     c->state = CONN_OPEN;
-    char text[160];
-    snprintf(text, sizeof text, "%s:%u connected to %s:%u", c->client->name, 49152 + c->id,
-             c->server->name, c->port);
+    char text[160] = "";
+    /* not formatted for a trace that drops it (trace.h: the observer sees "") */
+    if (sim_trace_keeps(eng(c)->trace, SIM_TR_CONNECT))
+        snprintf(text, sizeof text, "%s:%u connected to %s:%u", c->client->name, 49152 + c->id,
+                 c->server->name, c->port);
     if (c->tls) {
         record_conn(c, SIM_TR_CONNECT, SIM_PROTO_TCP, text, "TCP handshake done");
         record_conn(c, SIM_TR_TLS, SIM_PROTO_TLS, "TLS handshake complete (implicit TLS)",
@@ -625,9 +627,10 @@ void sim_conn_close(struct sim_conn *c, enum sim_dir from_side)
     if (c->state != CONN_OPEN) return;
     bool from_client = from_side == SIM_DIR_C2S;
     if (from_client ? c->client_gone : c->server_gone) return;
-    char text[160];
-    snprintf(text, sizeof text, "%s closes the connection",
-             (from_client ? c->client : c->server)->name);
+    char text[160] = "";
+    if (sim_trace_keeps(eng(c)->trace, SIM_TR_CLOSE))
+        snprintf(text, sizeof text, "%s closes the connection",
+                 (from_client ? c->client : c->server)->name);
     record_conn(c, SIM_TR_CLOSE, SIM_PROTO_TCP, text, "");
     enqueue(c, from_side, NULL, 0, true);
     /* The closing side will receive nothing more. */
