@@ -457,6 +457,18 @@ static size_t fill_msg(struct pop3_server *s, size_t o)
         out[o++] = ch;
         s->cur++;
         s->at_sol = false;
+        /* The rest of the line's text in one copy (a byte at a time was a
+         * twentieth of a long run): up to its line end (LF, or the CR of
+         * CRLF; another CR is text), and as far as the byte loop went, the
+         * chunk's last octet left free, so chunks end where they did. */
+        const char *lf = memchr(s->msg + s->cur, '\n', s->msg_len - s->cur);
+        size_t run = (lf ? (size_t)(lf - s->msg) : s->msg_len) - s->cur;
+        if (run && lf && lf[-1] == '\r') run--;
+        size_t room = o + 1 < sizeof s->chunk ? sizeof s->chunk - 1 - o : 0;
+        if (run > room) run = room;
+        memcpy(out + o, s->msg + s->cur, run);
+        o += run;
+        s->cur += run;
     }
     return o;
 }

@@ -195,18 +195,30 @@ static void summarize(struct sim_store *s, struct blob *b)
  * (*too_big tells which). */
 static struct blob *blob_new(struct sim_store *s, const char *data, size_t n, bool *too_big)
 {
+    /* line by line with memchr and memcpy: a byte loop here was a twentieth
+     * of a long run (every delivered message passes) */
     size_t bare = 0;
-    for (size_t i = 0; i < n; i++)
-        if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r')) bare++;
+    for (const char *p = data, *end = data + n; p < end;) {
+        const char *lf = memchr(p, '\n', (size_t)(end - p));
+        if (!lf) break;
+        if (lf == data || lf[-1] != '\r') bare++;
+        p = lf + 1;
+    }
     *too_big = n > SIM_STORE_MSG_SIZE_MAX || n + bare > SIM_STORE_MSG_SIZE_MAX;
     if (*too_big) return NULL;
     struct blob *b = malloc(sizeof *b + n + bare + 1);
     if (!b) return NULL;
     b->refs = 0;
     size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r')) b->data[o++] = '\r';
-        b->data[o++] = data[i];
+    for (const char *p = data, *end = data + n; p < end;) {
+        const char *lf = memchr(p, '\n', (size_t)(end - p));
+        size_t k = (size_t)((lf ? lf : end) - p);
+        memcpy(b->data + o, p, k);
+        o += k;
+        if (!lf) break;
+        if (lf == data || lf[-1] != '\r') b->data[o++] = '\r';
+        b->data[o++] = '\n';
+        p = lf + 1;
     }
     b->data[o] = 0;
     b->len = o;

@@ -19,6 +19,8 @@ struct run {
     char   trace[8192]; /* every event, one per line */
     size_t trace_len;
     size_t max_data;    /* largest DATA event */
+    size_t data_len[64]; /* the first DATA events' lengths, in order */
+    size_t ndata;
 };
 
 static void tracef(struct run *r, const char *fmt, const char *a, size_t alen)
@@ -52,7 +54,11 @@ static void pump(struct run *r)
                 assert_memory_equal(ev.out + ev.out_len - 2, "\r\n", 2);
                 tracef(r, "S %.*s\n", ev.out, ev.out_len - 2);
             }
-            else if (ev.out_len > r->max_data) r->max_data = ev.out_len;
+            else {
+                if (ev.out_len > r->max_data) r->max_data = ev.out_len;
+                if (r->ndata < sizeof r->data_len / sizeof r->data_len[0])
+                    r->data_len[r->ndata++] = ev.out_len;
+            }
             break;
         case POP3_SRV_STATE:
             snprintf(buf, sizeof buf, "%s -> %s", pop3_server_state_name(ev.from),
@@ -500,6 +506,95 @@ static void test_big_message_chunks(void **state)
     finish(r);
 }
 
+/* Lines longer than a chunk, a lone CR inside a line, bare LFs, CR CR LF,
+ * dots at line starts and a last line without its end: the bytes are the
+ * RFC 1939 3 form, and the chunks end exactly where a byte-at-a-time
+ * model of the same rules (fill up to the chunk's last octet but one, two
+ * octets for a line end or a stuffed dot) ends them. */
+static size_t model_chunks(const char *m, size_t n, size_t *lens, size_t max)
+{
+    size_t cur = 0, o = 0, k = 0;
+    bool sol = true;
+    for (;;) {
+        while (cur < n && o + 2 <= POP3_SERVER_CHUNK) {
+            bool eol = m[cur] == '\n' || (m[cur] == '\r' && cur + 1 < n && m[cur + 1] == '\n');
+            if (eol) {
+                cur += m[cur] == '\r' ? 2 : 1;
+                o += 2;
+                sol = true;
+                continue;
+            }
+            o += sol && m[cur] == '.' ? 2 : 1;
+            sol = false;
+            cur++;
+        }
+        if (cur == n && o + 2 <= POP3_SERVER_CHUNK) {
+            o += sol ? 0 : 2; /* the last line's CRLF */
+            sol = true;
+            if (o + 3 <= POP3_SERVER_CHUNK) { /* "." CRLF fits: the end */
+                assert_true(k < max);
+                lens[k++] = o + 3;
+                return k;
+            }
+        }
+        assert_true(k < max);
+        lens[k++] = o;
+        o = 0;
+        if (cur == n && sol) { /* only "." CRLF is left */
+            assert_true(k < max);
+            lens[k++] = 3;
+            return k;
+        }
+    }
+}
+
+static void test_long_lines_chunk_edges(void **state)
+{
+    (void)state;
+    size_t o = (size_t)sprintf(big, "Subject: long\r\n\r\n");
+    static char want[40000];
+    size_t w = (size_t)sprintf(want, "+OK 120 octets\r\nSubject: long\r\n\r\n");
+    static const char *const pieces[] = {".lead\n", "a\rb\r\n", "\r\r\n", "..\r\n", "\n"};
+    for (int i = 0; o < 14000; i++) { /* big holds 20000: a line is < 5010 */
+        size_t len = (size_t)(i * 977 % 5000); /* some lines longer than a chunk */
+        memset(big + o, 'x', len);
+        memset(want + w, 'x', len);
+        o += len;
+        w += len;
+        const char *p = pieces[i % 5];
+        o += (size_t)sprintf(big + o, "%s", p);
+        /* the expected form: the piece's line ends as CRLF, a lone CR kept */
+        for (size_t j = 0; p[j]; j++) {
+            bool sol = w >= 2 && want[w - 2] == '\r' && want[w - 1] == '\n';
+            if (p[j] == '\n' || (p[j] == '\r' && p[j + 1] == '\n')) {
+                if (p[j] == '\r') j++;
+                w += (size_t)sprintf(want + w, "\r\n");
+            } else {
+                if (sol && p[j] == '.') want[w++] = '.';
+                want[w++] = p[j];
+            }
+        }
+    }
+    o += (size_t)sprintf(big + o, ".end"); /* no line end: CRLF is added */
+    w += (size_t)sprintf(want + w, "..end\r\n.\r\n");
+    want[w] = 0;
+    struct pop3_server_config cfg = rfc_config();
+    struct run *r = start(&cfg);
+    r->md.read = big_read;
+    pop3_server_free(r->s);
+    r->s = pop3_server_new(&cfg, &r->md);
+    input(r, LOGIN, FEED_WHOLE);
+    clear(r);
+    r->ndata = 0;
+    input(r, "RETR 1\r\n", FEED_WHOLE);
+    assert_string_equal(r->out, want);
+    size_t lens[64];
+    size_t n = model_chunks(big, o, lens, 64);
+    assert_int_equal(r->ndata, n);
+    for (size_t i = 0; i < n; i++) assert_int_equal(r->data_len[i], lens[i]);
+    finish(r);
+}
+
 /* ---- STLS (RFC 2595 4) ---- */
 
 static void test_stls(void **state)
@@ -611,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_second_session_lock),
         cmocka_unit_test(test_bodies),
         cmocka_unit_test(test_big_message_chunks),
+        cmocka_unit_test(test_long_lines_chunk_edges),
         cmocka_unit_test(test_stls),
         cmocka_unit_test(test_noise),
         cmocka_unit_test(test_names),
