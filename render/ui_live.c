@@ -33,6 +33,11 @@ struct ui_live *ui_live_new(struct sim_world *w, const struct sim_scenario *s,
         ui_live_free(lv);
         return NULL;
     }
+    /* The lesson's own story (its senders, devices and timeline) is left
+     * out of serve: the narration says what the window shows instead. */
+    l->summary = "Live: mail programs on this machine are talking to the lesson's servers. "
+                 "Every line here is real traffic, answered by the same protocol code the "
+                 "lessons run. Space pauses, Left and Right step through what happened.";
     struct ui_player *p = lv->player;
     p->lesson = l;
     p->nnames = 0; /* Tab has nothing to cycle to */

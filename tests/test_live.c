@@ -182,6 +182,8 @@ static void test_follows_a_real_smtp_command(void **state)
     assert_true(client >= 0);
     assert_true(server >= 0);
     assert_true(p->view.playing); /* following from the start */
+    assert_string_equal(l->name, "live");
+    assert_memory_equal(l->summary, "Live: mail programs on this machine", 35);
     size_t before = l->nsteps;
 
     char line[512];
