@@ -100,6 +100,14 @@ struct sim_store {
     struct watcher watchers[SIM_STORE_WATCHERS_MAX];
     size_t nwatchers;
     struct msg_header *hdr;    /* scratch for Subject and From (about 12 KiB) */
+    /* The last folder the IMAP server asked for by name (folder_of): a
+     * session asks for the same one per message it looks at, thousands of
+     * times per SELECT. Void when shape moved on: it counts the changes
+     * that move or rename folders (new account or folder, DELETE,
+     * RENAME). */
+    unsigned shape, memo_shape;
+    struct folder *memo;
+    char memo_user[SIM_ADDRESS_MAX + 1], memo_folder[IMAP_MBX_NAME_MAX + 1];
 };
 
 /* ---- lookups ------------------------------------------------------------- */
@@ -383,6 +391,7 @@ static enum sim_store_result new_folder(struct sim_store *s, struct account *a, 
     if (find_folder(a, name)) return SIM_STORE_EXISTS;
     if (a->nfolders >= SIM_STORE_FOLDERS_MAX || strlen(name) > IMAP_MBX_NAME_MAX)
         return SIM_STORE_FULL;
+    s->shape++; /* folder_of's memo is void */
     struct folder *f = &a->folders[a->nfolders++];
     memset(f, 0, sizeof *f);
     strcpy(f->name, name);
@@ -454,6 +463,7 @@ enum sim_store_result sim_store_add_account(struct sim_store *s, const char *add
         return SIM_STORE_NO_ACCOUNT;
     if (find_account(s, address)) return SIM_STORE_EXISTS;
     if (s->naccounts >= SIM_STORE_ACCOUNTS_MAX) return SIM_STORE_FULL;
+    s->shape++; /* accounts may move: folder_of's memo is void */
     if (s->naccounts == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 4;
         struct account *a = realloc(s->accounts, cap * sizeof *a);
@@ -602,7 +612,19 @@ static enum imap_mbx_result mbx_result(enum sim_store_result r)
 
 static struct folder *folder_of(void *ctx, const char *user, const char *folder)
 {
-    return find_folder(find_account(ctx, user), folder);
+    struct sim_store *s = ctx;
+    if (!user || !folder) return NULL;
+    if (s->memo && s->memo_shape == s->shape && strcmp(folder, s->memo_folder) == 0 &&
+        strcmp(user, s->memo_user) == 0)
+        return s->memo;
+    struct folder *f = find_folder(find_account(s, user), folder);
+    if (f && strlen(user) < sizeof s->memo_user && strlen(folder) < sizeof s->memo_folder) {
+        strcpy(s->memo_user, user);
+        strcpy(s->memo_folder, folder);
+        s->memo = f;
+        s->memo_shape = s->shape;
+    }
+    return f;
 }
 
 static enum imap_mbx_result i_auth(void *ctx, const char *user, const char *pass)
@@ -656,6 +678,7 @@ static enum imap_mbx_result i_remove(void *ctx, const char *user, const char *fo
     size_t i = (size_t)(f - a->folders);
     memmove(&a->folders[i], &a->folders[i + 1], (a->nfolders - i - 1) * sizeof a->folders[0]);
     a->nfolders--;
+    s->shape++; /* folders moved: folder_of's memo is void */
     notify(s, a, name);
     return IMAP_MBX_OK;
 }
@@ -714,6 +737,7 @@ static enum imap_mbx_result i_rename(void *ctx, const char *user, const char *fr
         char was[IMAP_MBX_NAME_MAX + 1];
         strcpy(was, g->name);
         strcpy(g->name, name);
+        s->shape++; /* a name changed: folder_of's memo is void */
         g->modseq++;
         for (size_t j = 0; j < g->n; j++) record(s, SIM_MAIL_ADDED, a, g->name, &g->msgs[j], note);
         notify(s, a, was);

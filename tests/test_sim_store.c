@@ -332,6 +332,58 @@ static void test_recent_and_rename(void **state)
     teardown(s);
 }
 
+/* The store remembers the last folder asked for by name; asking by the
+ * same buffer with other contents, for another account, and after DELETE
+ * (of another folder, which moves this one), a new folder of the old name
+ * and RENAME each finds the right folder. */
+static void test_folder_lookups_after_changes(void **state)
+{
+    (void)state;
+    struct sim_store *s = setup();
+    struct imap_mailbox mb = sim_store_imap(s);
+    const char *u = "other@example.org";
+    assert_int_equal(mb.ops->create(mb.ctx, u, "Work"), IMAP_MBX_OK);
+    assert_int_equal(mb.ops->create(mb.ctx, u, "Play"), IMAP_MBX_OK);
+    sim_store_deliver(s, u, "Work", "Subject: w\r\n\r\n", 14, 0, NULL, "");
+    sim_store_deliver(s, u, "Play", "Subject: p1\r\n\r\n", 15, 0, NULL, "");
+    struct imap_mbx_msg m;
+    char name[32] = "Work", user[64] = "other@example.org";
+    assert_int_equal(mb.ops->msg_at(mb.ctx, user, name, 0, &m), IMAP_MBX_OK);
+    assert_int_equal(m.size, 14);
+    strcpy(name, "Play"); /* same buffer, other folder */
+    assert_int_equal(mb.ops->msg_at(mb.ctx, user, name, 0, &m), IMAP_MBX_OK);
+    assert_int_equal(m.size, 15);
+    strcpy(user, "friend@example.org"); /* same folder name, other account */
+    assert_int_equal(mb.ops->msg_at(mb.ctx, user, name, 0, &m), IMAP_MBX_NONEXISTENT);
+    strcpy(user, u);
+    assert_int_equal(mb.ops->msg_at(mb.ctx, user, name, 0, &m), IMAP_MBX_OK);
+    /* DELETE of Work moves Play down one place; Play then grows */
+    assert_int_equal(mb.ops->remove(mb.ctx, user, "Work"), IMAP_MBX_OK);
+    for (int i = 0; i < 20; i++)
+        sim_store_deliver(s, u, "Play", "Subject: more\r\n\r\n", 17, 0, NULL, "");
+    assert_int_equal(mb.ops->msg_at(mb.ctx, user, name, 20, &m), IMAP_MBX_OK);
+    assert_int_equal(m.size, 17);
+    assert_int_equal(m.uid, 21);
+    assert_int_equal(mb.ops->msg_at(mb.ctx, user, name, 21, &m), IMAP_MBX_NONEXISTENT);
+    /* DELETE of Play itself, then a new Play: empty, a new UIDVALIDITY */
+    struct imap_mbx_status before, after;
+    assert_int_equal(mb.ops->status(mb.ctx, user, name, &before), IMAP_MBX_OK);
+    assert_int_equal(mb.ops->remove(mb.ctx, user, name), IMAP_MBX_OK);
+    assert_int_equal(mb.ops->msg_at(mb.ctx, user, name, 0, &m), IMAP_MBX_NONEXISTENT);
+    assert_int_equal(mb.ops->create(mb.ctx, user, name), IMAP_MBX_OK);
+    assert_int_equal(mb.ops->msg_at(mb.ctx, user, name, 0, &m), IMAP_MBX_NONEXISTENT);
+    assert_int_equal(mb.ops->status(mb.ctx, user, name, &after), IMAP_MBX_OK);
+    assert_int_not_equal(after.uidvalidity, before.uidvalidity);
+    /* RENAME: the old name is gone, the new one has the mail */
+    sim_store_deliver(s, u, "Play", "Subject: p1\r\n\r\n", 15, 0, NULL, "");
+    assert_int_equal(mb.ops->msg_at(mb.ctx, user, name, 0, &m), IMAP_MBX_OK);
+    assert_int_equal(mb.ops->rename(mb.ctx, user, "Play", "Jobs"), IMAP_MBX_OK);
+    assert_int_equal(mb.ops->msg_at(mb.ctx, user, name, 0, &m), IMAP_MBX_NONEXISTENT);
+    assert_int_equal(mb.ops->msg_at(mb.ctx, user, "Jobs", 0, &m), IMAP_MBX_OK);
+    assert_int_equal(m.size, 15);
+    teardown(s);
+}
+
 static void test_bare_lf_stored_as_crlf(void **state)
 {
     (void)state;
@@ -437,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_uids_and_uidvalidity),
         cmocka_unit_test(test_mail_events),
         cmocka_unit_test(test_recent_and_rename),
+        cmocka_unit_test(test_folder_lookups_after_changes),
         cmocka_unit_test(test_bare_lf_stored_as_crlf),
         cmocka_unit_test(test_pop3_snapshot_and_lock),
         cmocka_unit_test(test_watch),
