@@ -13,12 +13,6 @@ static int earlier(const struct sim_event *a, const struct sim_event *b)
     return a->time != b->time ? a->time < b->time : a->seq < b->seq;
 }
 
-static void swap(struct sim_event *a, struct sim_event *b)
-{
-    struct sim_event t = *a;
-    *a = *b;
-    *b = t;
-}
 
 struct sim_eventq *sim_eventq_new(void)
 {
@@ -44,12 +38,14 @@ int sim_eventq_push(struct sim_eventq *q, sim_time time, sim_event_fn fn,
         q->heap = heap;
         q->cap = cap;
     }
+    /* sift up with a hole: parents move down, the event is written once */
+    struct sim_event ev = {time, q->next_seq++, fn, ctx, arg};
     size_t i = q->len++;
-    q->heap[i] = (struct sim_event){time, q->next_seq++, fn, ctx, arg};
-    while (i > 0 && earlier(&q->heap[i], &q->heap[(i - 1) / 2])) {
-        swap(&q->heap[i], &q->heap[(i - 1) / 2]);
+    while (i > 0 && earlier(&ev, &q->heap[(i - 1) / 2])) {
+        q->heap[i] = q->heap[(i - 1) / 2];
         i = (i - 1) / 2;
     }
+    q->heap[i] = ev;
     return 0;
 }
 
@@ -57,16 +53,22 @@ int sim_eventq_pop(struct sim_eventq *q, struct sim_event *out)
 {
     if (q->len == 0) return 0;
     *out = q->heap[0];
-    q->heap[0] = q->heap[--q->len];
-    size_t i = 0;
+    /* Sift the last event down from the root with a hole: the earlier
+     * child moves up, the event is written once where it stops (a long
+     * run holds tens of thousands of events, and swapping whole events
+     * down 16 levels per pop was a twentieth of the run). (time, seq) is
+     * unique, so the order events come out in is the same as before. */
+    struct sim_event last = q->heap[--q->len];
+    size_t n = q->len, i = 0;
     for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < q->len && earlier(&q->heap[l], &q->heap[m])) m = l;
-        if (r < q->len && earlier(&q->heap[r], &q->heap[m])) m = r;
-        if (m == i) break;
-        swap(&q->heap[i], &q->heap[m]);
+        size_t l = 2 * i + 1;
+        if (l >= n) break;
+        size_t m = l + 1 < n && earlier(&q->heap[l + 1], &q->heap[l]) ? l + 1 : l;
+        if (!earlier(&q->heap[m], &last)) break;
+        q->heap[i] = q->heap[m];
         i = m;
     }
+    if (n) q->heap[i] = last;
     return 1;
 }
 

@@ -105,6 +105,40 @@ static void test_eventq_fifo_at_scale(void **state)
     sim_eventq_free(q);
 }
 
+/* Pushes and pops interleaved, as a run does: every pop gives the event
+ * with the least (time, push order) of those waiting, found here by a
+ * plain scan of a list of what was pushed. */
+static void test_eventq_interleaved(void **state)
+{
+    (void)state;
+    struct sim_eventq *q = sim_eventq_new();
+    struct sim_rng r;
+    sim_rng_seed(&r, 7);
+    enum { OPS = 6000 };
+    static sim_time t[OPS];
+    static bool gone[OPS];
+    int pushed = 0, popped = 0;
+    for (int k = 0; k < OPS; k++) {
+        if (pushed == popped || sim_rng_below(&r, 5) < 3) {
+            t[pushed] = sim_rng_below(&r, 200);
+            assert_int_equal(sim_eventq_push(q, t[pushed], NULL, NULL, (uint64_t)pushed), 0);
+            pushed++;
+            continue;
+        }
+        int want = -1;
+        for (int i = 0; i < pushed; i++)
+            if (!gone[i] && (want < 0 || t[i] < t[want])) want = i;
+        struct sim_event ev;
+        assert_int_equal(sim_eventq_pop(q, &ev), 1);
+        assert_int_equal(ev.arg, want);
+        assert_int_equal(ev.time, t[want]);
+        gone[want] = true;
+        popped++;
+    }
+    assert_int_equal(sim_eventq_len(q), (size_t)(pushed - popped));
+    sim_eventq_free(q);
+}
+
 static void test_trace_copies_and_numbers_events(void **state)
 {
     (void)state;
@@ -143,6 +177,14 @@ static void test_trace_copies_and_numbers_events(void **state)
     assert_int_equal(e1->mail.uid, 7);
     assert_int_equal(strlen(sim_trace_get(tr, 201)->text), sizeof big - 1);
     assert_int_equal(sim_trace_get(tr, 201)->step, 201);
+    /* an event's address never changes as the trace grows (a live view
+     * keeps pointers across steps) */
+    const struct sim_trace_event *kept = sim_trace_get(tr, 1);
+    ev.text = "x";
+    for (int i = 0; i < 10000; i++) assert_true(sim_trace_add(tr, &ev) >= 0);
+    assert_ptr_equal(kept, sim_trace_get(tr, 1));
+    assert_string_equal(kept->mail.owner, "mx.example.org");
+    assert_int_equal(sim_trace_get(tr, 10201)->step, 10201);
     assert_null(sim_trace_get(tr, 202));
     assert_string_equal(sim_proto_names[SIM_PROTO_POP3], "pop3");
     assert_string_equal(sim_dir_names[SIM_DIR_S2C], "s2c");
@@ -192,6 +234,7 @@ int main(void)
         cmocka_unit_test(test_rng_ranges),
         cmocka_unit_test(test_eventq_orders_by_time_then_fifo),
         cmocka_unit_test(test_eventq_fifo_at_scale),
+        cmocka_unit_test(test_eventq_interleaved),
         cmocka_unit_test(test_trace_copies_and_numbers_events),
         cmocka_unit_test(test_engine_runs_in_order_and_stops),
     };
