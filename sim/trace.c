@@ -28,9 +28,15 @@ struct chunk {
     char data[];
 };
 
+/* Events live in blocks that never move either: sim_trace_get() hands out
+ * pointers that must stay valid while the trace grows (a live view keeps
+ * one across steps). Only the table of block pointers is reallocated. */
+#define BLOCK_EVENTS 4096u
+
 struct sim_trace {
-    struct sim_trace_event *events;
-    size_t len, cap;
+    struct sim_trace_event **blocks; /* each BLOCK_EVENTS events */
+    size_t nblocks, blocks_cap;
+    size_t len;
     struct chunk *chunks; /* newest first */
     unsigned keep;        /* kinds stored (bit per enum sim_trace_kind) */
     size_t total;         /* events added, kept or not */
@@ -52,7 +58,8 @@ void sim_trace_free(struct sim_trace *tr)
         next = c->next;
         free(c);
     }
-    free(tr->events);
+    for (size_t i = 0; i < tr->nblocks; i++) free(tr->blocks[i]);
+    free(tr->blocks);
     free(tr);
 }
 
@@ -92,12 +99,17 @@ long sim_trace_add(struct sim_trace *tr, const struct sim_trace_event *ev)
     /* a dropped event takes no step: the next kept one gets this number */
     if ((unsigned)ev->kind >= SIM_TR_KIND_COUNT || !(tr->keep & (1u << ev->kind)))
         return (long)tr->len;
-    if (tr->len == tr->cap) {
-        size_t cap = tr->cap ? tr->cap * 2 : 256;
-        struct sim_trace_event *events = realloc(tr->events, cap * sizeof *events);
-        if (!events) return -1;
-        tr->events = events;
-        tr->cap = cap;
+    if (tr->len == tr->nblocks * BLOCK_EVENTS) {
+        if (tr->nblocks == tr->blocks_cap) {
+            size_t cap = tr->blocks_cap ? tr->blocks_cap * 2 : 16;
+            struct sim_trace_event **blocks = realloc(tr->blocks, cap * sizeof *blocks);
+            if (!blocks) return -1;
+            tr->blocks = blocks;
+            tr->blocks_cap = cap;
+        }
+        struct sim_trace_event *block = malloc(BLOCK_EVENTS * sizeof *block);
+        if (!block) return -1;
+        tr->blocks[tr->nblocks++] = block;
     }
     bool oom = false;
     struct sim_trace_event e = *ev;
@@ -112,7 +124,7 @@ long sim_trace_add(struct sim_trace *tr, const struct sim_trace_event *ev)
     e.mail.subject = copy(tr, ev->mail.subject, &oom);
     e.mail.from = copy(tr, ev->mail.from, &oom);
     if (oom) return -1;
-    tr->events[tr->len] = e;
+    tr->blocks[tr->len / BLOCK_EVENTS][tr->len % BLOCK_EVENTS] = e;
     return (long)tr->len++;
 }
 
@@ -123,7 +135,7 @@ size_t sim_trace_len(const struct sim_trace *tr)
 
 const struct sim_trace_event *sim_trace_get(const struct sim_trace *tr, size_t step)
 {
-    return step < tr->len ? &tr->events[step] : NULL;
+    return step < tr->len ? &tr->blocks[step / BLOCK_EVENTS][step % BLOCK_EVENTS] : NULL;
 }
 
 void sim_trace_observe(struct sim_trace *tr, sim_trace_observer_fn fn, void *ctx)
