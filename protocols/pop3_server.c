@@ -2,6 +2,7 @@
 #include "protocols/pop3_server.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,10 +63,13 @@ struct pop3_server {
     bool        at_sol;    /* at the start of a line */
     bool        in_body;   /* past the empty line after the header */
     bool        msg_done;  /* all message lines sent, terminator pending */
-    char        chunk[POP3_SERVER_CHUNK];
 
     size_t update_next;    /* UPDATE: next message to consider, counting down */
     bool   update_failed;  /* a remove() failed */
+
+    /* Last, and not cleared by pop3_server_new: only what fill_body wrote
+     * is read (clearing it was most of a short session's set-up). */
+    char        chunk[POP3_SERVER_CHUNK];
 };
 
 /* ---- events and the one state-change function ---- */
@@ -558,8 +562,9 @@ struct pop3_server *pop3_server_new(const struct pop3_server_config *cfg,
                                     const struct pop3_maildrop *md)
 {
     EXPECT(cfg && cfg->host && md);
-    struct pop3_server *s = calloc(1, sizeof *s);
+    struct pop3_server *s = malloc(sizeof *s);
     if (!s) return NULL;
+    memset(s, 0, offsetof(struct pop3_server, chunk));
     s->cfg = *cfg;
     s->md = *md;
     s->state = POP3_SERVER_AUTHORIZATION;
