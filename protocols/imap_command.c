@@ -831,6 +831,41 @@ static void key_out(struct fmt *F, const struct imap_search_key *k, size_t nk, i
     }
 }
 
+/* imap_out_section, but a header field name that needs a literal goes
+ * through literal_out, so its "{n}" is one of the splits the client must
+ * wait at (RFC 3501 7.5); imap_out_section knows nothing of splits. */
+static void section_out(struct fmt *F, const struct imap_section *s)
+{
+    bool fields = s->text == IMAP_SECTION_HEADER_FIELDS || s->text == IMAP_SECTION_HEADER_FIELDS_NOT;
+    if (!fields) {
+        imap_out_section(&F->o, s);
+        return;
+    }
+    if (s->nfields == 0) F->o.invalid = true;
+    struct imap_out *o = &F->o;
+    imap_out_raw(o, "[", 1);
+    for (size_t i = 0; i < s->nparts; i++) {
+        if (i) imap_out_raw(o, ".", 1);
+        if (s->part[i] == 0) o->invalid = true;
+        imap_out_number(o, s->part[i]);
+    }
+    if (s->nparts) imap_out_raw(o, ".", 1);
+    imap_out_cstr(o, imap_section_text_names[s->text]);
+    imap_out_raw(o, " (", 2);
+    for (size_t i = 0; i < s->nfields; i++) {
+        const struct imap_str *f = &s->fields[i];
+        if (i) imap_out_raw(o, " ", 1);
+        bool atom = f->len > 0 && f->ptr && !ascii_eq(f->ptr, f->len, "NIL");
+        for (size_t k = 0; k < f->len && atom; k++)
+            if (!imap_is_atom_char((unsigned char)f->ptr[k])) atom = false;
+        if (atom)
+            imap_out_raw(o, f->ptr, f->len);
+        else
+            string_out(F, f->ptr ? f->ptr : "", f->len);
+    }
+    imap_out_raw(o, ")]", 2);
+}
+
 static void att_out(struct fmt *F, const struct imap_fetch_att *a)
 {
     struct imap_out *o = &F->o;
@@ -843,7 +878,7 @@ static void att_out(struct fmt *F, const struct imap_fetch_att *a)
         return;
     }
     imap_out_cstr(o, a->peek ? "BODY.PEEK" : "BODY");
-    imap_out_section(o, &a->section);
+    section_out(F, &a->section);
     if (a->partial) {
         if (a->count == 0) o->invalid = true;
         imap_out_raw(o, "<", 1);

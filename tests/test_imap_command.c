@@ -308,6 +308,8 @@ static const struct tcase good[] = {
     {"fetch star ranges", "A1 FETCH *:4,* UID\r\n", "A1 FETCH *:4,* (UID)", 0, 0},
     {"fetch sections", "A1 FETCH 1 (BODY[] BODY[TEXT] BODY.PEEK[HEADER] BODY[1.2.3] BODY[2.MIME] BODY[1.TEXT] BODY[3.HEADER])\r\n",
      "A1 FETCH 1 (BODY[] BODY[TEXT] BODY.PEEK[HEADER] BODY[1.2.3] BODY[2.MIME] BODY[1.TEXT] BODY[3.HEADER])", 0, 0},
+    {"fetch header field name as literal (fuzz)", "A1 FETCH 1 (BODY.PEEK[HEADER.FIELDS (From {1}\r\n\xe9)])\r\n",
+     "+|A1 FETCH 1 (BODY.PEEK[HEADER.FIELDS (From {1}\r\n\xe9)])", 0, 0},
     {"fetch header fields", "A1 FETCH 1 (body.peek[header.fields (From To \"Subject\")] BODY[1.HEADER.FIELDS.NOT (X-A)])\r\n",
      "A1 FETCH 1 (BODY.PEEK[HEADER.FIELDS (From To Subject)] BODY[1.HEADER.FIELDS.NOT (X-A)])", 0, 0},
     {"fetch partial", "A1 FETCH 1 BODY[]<0.1024>\r\n", "A1 FETCH 1 (BODY[]<0.1024>)", 0, 0},
