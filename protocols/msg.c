@@ -1289,7 +1289,11 @@ enum msg_err msg_decode_words(const char *in, size_t n, char *out, size_t cap, s
         putch(&o, in[i++]);
         after_word = false;
     }
-    return sink_done(&o, out_len);
+    /* Decoded text is for display (RFC 2047 6.2): when it does not fit, the
+     * prefix that did is kept with its length, as msg_unfold does, not the
+     * formatters' length 0 (callers show a long Subject cut). */
+    if (out_len) *out_len = o.len;
+    return o.over ? MSG_ERR_NO_SPACE : MSG_OK;
 }
 
 /* B-encodes s[0..n) as words of at most 45 octets: 60 base64 characters

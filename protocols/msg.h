@@ -296,7 +296,11 @@ enum msg_err msg_prepend_return_path(const char *reverse_path, const char *msg, 
  * ISO-8859-1, any case) into UTF-8, drops the whitespace between two
  * adjacent encoded words (RFC 2047 6.2), and leaves words of unknown charsets
  * and malformed words as they are. NUL-terminated; *out_len excludes the NUL.
- * Returns MSG_OK or MSG_ERR_NO_SPACE. */
+ * Returns MSG_OK or MSG_ERR_NO_SPACE; on MSG_ERR_NO_SPACE (cap > 0) out holds
+ * the NUL-terminated prefix that fit and *out_len its length, as with
+ * msg_unfold: the text is for display (RFC 2047 6.2), and a Subject longer
+ * than a display buffer is shown cut. The input may hold NUL octets, which
+ * are copied, so strlen(out) <= *out_len. */
 enum msg_err msg_decode_words(const char *in, size_t n, char *out, size_t cap, size_t *out_len);
 
 /* Encodes UTF-8 text as one or more =?UTF-8?B?...?= words of at most 75

@@ -832,9 +832,47 @@ static void test_decode_words(void **state)
         for (size_t k = 0; k < n; k++) assert_int_equal(msg_decode_words(p, k, out, sizeof out, &len), MSG_OK);
         free(p);
     }
-    char out[4];
-    size_t len;
-    assert_int_equal(msg_decode_words("abcdef", 6, out, sizeof out, &len), MSG_ERR_NO_SPACE);
+}
+
+/* Values that do not fit: fed with their exact length (NUL octets inside),
+ * decoded into cap octets; the NUL-terminated prefix that fit and its
+ * length come back with MSG_ERR_NO_SPACE (msg.h). */
+static const struct {
+    const char *name, *in;
+    size_t n, cap;
+    enum msg_err err;
+    const char *want; /* want_len octets and the NUL */
+    size_t want_len;
+} cut_words[] = {
+    {"plain text cut", "abcdef", 6, 4, MSG_ERR_NO_SPACE, "abc", 3},
+    {"fits exactly", "abc", 3, 4, MSG_OK, "abc", 3},
+    {"decoded word cut", "=?UTF-8?Q?caf=C3=A9?=", 21, 4, MSG_ERR_NO_SPACE, "caf", 3},
+    /* fuzz_msg-crash-d0603d22: the finding's first 72 octets (68 of
+     * header-like junk, then NULs), its 512-octet buffer scaled down to 70.
+     * The cut fell inside the NUL run and *out_len was 0 while out held a
+     * 68-octet string. */
+    {"fuzz d0603d22: cut inside NULs",
+     "XX::\n,XX:\nY:z <\xff::\b\xff\xff\xff\xff\xff:\nY:: <\xff::\b\xff\xff\xff\xff\xff"
+     "\xff\xffO,XX:\nY:: <=\"\\:& X\xb9:\t\r X:\n\0\0\0\0",
+     72, 70, MSG_ERR_NO_SPACE,
+     "XX::\n,XX:\nY:z <\xff::\b\xff\xff\xff\xff\xff:\nY:: <\xff::\b\xff\xff\xff\xff\xff"
+     "\xff\xffO,XX:\nY:: <=\"\\:& X\xb9:\t\r X:\n\0", 69},
+};
+
+static void test_decode_words_cut(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < N_ELEM(cut_words); i++) {
+        char out[128];
+        size_t len = 999;
+        char *p = dup_exact(cut_words[i].in, cut_words[i].n);
+        enum msg_err e = msg_decode_words(p, cut_words[i].n, out, cut_words[i].cap, &len);
+        if (e != cut_words[i].err || len != cut_words[i].want_len)
+            fail_msg("%s: got %s, length %zu", cut_words[i].name, msg_strerror(e), len);
+        assert_memory_equal(out, cut_words[i].want, cut_words[i].want_len + 1);
+        assert_true(strlen(out) <= len && len < cut_words[i].cap);
+        free(p);
+    }
 }
 
 static void test_encode_words(void **state)
@@ -1043,6 +1081,7 @@ int main(void)
         cmocka_unit_test(test_received),
         cmocka_unit_test(test_prepend),
         cmocka_unit_test(test_decode_words),
+        cmocka_unit_test(test_decode_words_cut),
         cmocka_unit_test(test_encode_words),
         cmocka_unit_test(test_build),
         cmocka_unit_test(test_noise),
