@@ -305,6 +305,12 @@ int pop3_reader_next(struct pop3_reader *r, struct pop3_reader_ev *ev)
             r->exp = EXP_NONE;
             return POP3_RD_END;
         }
+        /* RFC 1939 3 ends every line with CRLF; a bare LF is tolerated,
+         * but the line is measured as if it ended in CRLF, so that
+         * POP3_MAX_DATA_LINE (998 + the stuffing "." + CRLF) bounds it
+         * either way: a 1000-octet line ending in a bare LF fits the buffer
+         * and used to come out whole. */
+        if (len + 2 > POP3_MAX_DATA_LINE) return POP3_RD_TOO_LONG;
         if (len > 0 && line[0] == '.') {
             line++;
             len--;

@@ -141,7 +141,10 @@ enum pop3_reader_event {
     POP3_RD_STATUS = 1, /* ev.reply: the status line of a response */
     POP3_RD_LINE,       /* ev.line: one line of a multi-line body, un-stuffed */
     POP3_RD_END,        /* the "." terminator of a multi-line body */
-    POP3_RD_TOO_LONG,   /* a body line exceeded POP3_MAX_DATA_LINE; dropped */
+    POP3_RD_TOO_LONG,   /* a body line exceeded POP3_MAX_DATA_LINE (counted
+                         * as sent, stuffing dot included, with a CRLF even
+                         * when it ended in a bare LF); dropped. So a LINE
+                         * is at most POP3_MAX_DATA_LINE - 2 octets. */
 };
 
 struct pop3_reader_ev {

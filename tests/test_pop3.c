@@ -206,15 +206,16 @@ static void test_stuff_and_uidl(void **state)
     assert_false(pop3_uidl_valid(id, 71));
 }
 
-/* Feeds a server's bytes to a reader, with expectations given as a string
- * of 's' (single-line) and 'm' (multi-line), and renders the events:
- * "+[text]" / "-[code|text]", "L[line]", "E", "T" (too long), "!" errors. */
-static void read_all(const char *in, const char *expects, enum feed_mode mode,
-                     char *out, size_t cap)
+/* Feeds in[0..n) to a reader, with expectations given as a string of 's'
+ * (single-line) and 'm' (multi-line), and renders the events:
+ * "+[text]" / "-[code|text]", "L[line]" ("L#len" for a line over 64
+ * octets), "E", "T" (too long), "!" errors. */
+static void read_all(const char *in, size_t n, const char *expects,
+                     enum feed_mode mode, char *out, size_t cap)
 {
     struct pop3_reader *r = pop3_reader_new();
     assert_non_null(r);
-    size_t n = strlen(in), off = 0, o = 0;
+    size_t off = 0, o = 0;
     const char *next_exp = expects;
     out[0] = 0;
     bool waiting = false;
@@ -245,7 +246,10 @@ static void read_all(const char *in, const char *expects, enum feed_mode mode,
             if (!ev.reply.ok || next_exp[-1] == 's') waiting = false;
             break;
         case POP3_RD_LINE:
-            o += (size_t)snprintf(out + o, cap - o, "L[%.*s]", (int)ev.line_len, ev.line);
+            if (ev.line_len > 64)
+                o += (size_t)snprintf(out + o, cap - o, "L#%zu", ev.line_len);
+            else
+                o += (size_t)snprintf(out + o, cap - o, "L[%.*s]", (int)ev.line_len, ev.line);
             break;
         case POP3_RD_END:
             o += (size_t)snprintf(out + o, cap - o, "E");
@@ -259,43 +263,54 @@ static void read_all(const char *in, const char *expects, enum feed_mode mode,
     pop3_reader_free(r);
 }
 
-static char long_body[3000];
-
+/* A case's input is in, then fill octets 'x', then post (when not NULL),
+ * fed with its exact length. */
 static const struct {
     const char *name;
     const char *in;
     const char *expects;
     const char *want;
+    size_t      fill;
+    const char *post;
 } reader_cases[] = {
-    {"single", "+OK 2 320\r\n", "s", "+[2 320]"},
+    {"single", "+OK 2 320\r\n", "s", "+[2 320]", 0, NULL},
     {"multi LIST", "+OK 2 messages\r\n1 120\r\n2 200\r\n.\r\n", "m",
-     "+[2 messages]L[1 120]L[2 200]E"},
-    {"unstuff", "+OK\r\n..hidden\r\n...\r\n.\r\n", "m", "+[]L[.hidden]L[..]E"},
-    {"empty body lines", "+OK\r\n\r\nx\r\n\r\n.\r\n", "m", "+[]L[]L[x]L[]E"},
-    {"ERR has no body", "-ERR [IN-USE] locked\r\n+OK\r\n", "ms", "-[IN-USE|locked]+[]"},
-    {"two responses", "+OK a\r\n+OK\r\nx\r\n.\r\n", "sm", "+[a]+[]L[x]E"},
-    {"held until expected", "+OK a\r\n+OK b\r\n", "s", "+[a]"},
-    {"terminator split", "+OK\r\nend.\r\n.", "m", "+[]L[end.]"},
-    {"bare LF tolerated", "+OK\nline\n.\n", "m", "+[]L[line]E"},
+     "+[2 messages]L[1 120]L[2 200]E", 0, NULL},
+    {"unstuff", "+OK\r\n..hidden\r\n...\r\n.\r\n", "m", "+[]L[.hidden]L[..]E", 0, NULL},
+    {"empty body lines", "+OK\r\n\r\nx\r\n\r\n.\r\n", "m", "+[]L[]L[x]L[]E", 0, NULL},
+    {"ERR has no body", "-ERR [IN-USE] locked\r\n+OK\r\n", "ms", "-[IN-USE|locked]+[]", 0, NULL},
+    {"two responses", "+OK a\r\n+OK\r\nx\r\n.\r\n", "sm", "+[a]+[]L[x]E", 0, NULL},
+    {"held until expected", "+OK a\r\n+OK b\r\n", "s", "+[a]", 0, NULL},
+    {"terminator split", "+OK\r\nend.\r\n.", "m", "+[]L[end.]", 0, NULL},
+    {"bare LF tolerated", "+OK\nline\n.\n", "m", "+[]L[line]E", 0, NULL},
     /* bad input */
-    {"garbage status", "HTTP/1.1 200 OK\r\n", "s", "!POP3_ERR_BAD_STATUS: response is neither +OK nor -ERR"},
-    {"error is sticky", "what\r\n+OK\r\n", "ss", "!POP3_ERR_BAD_STATUS: response is neither +OK nor -ERR"},
-    {"overlong body line", NULL, "m", "+[]TL[ok]E"},
+    {"garbage status", "HTTP/1.1 200 OK\r\n", "s", "!POP3_ERR_BAD_STATUS: response is neither +OK nor -ERR", 0, NULL},
+    {"error is sticky", "what\r\n+OK\r\n", "ss", "!POP3_ERR_BAD_STATUS: response is neither +OK nor -ERR", 0, NULL},
+    {"overlong body line", "+OK\r\n", "m", "+[]TL[ok]E", 1500, "\r\nok\r\n.\r\n"},
+    /* POP3_MAX_DATA_LINE: 998 octets, the stuffing dot, CRLF (RFC 1939 3) */
+    {"longest body line", "+OK\r\n", "m", "+[]L#999E", 999, "\r\n.\r\n"},
+    {"longest body line, bare LF", "+OK\r\n", "m", "+[]L#999E", 999, "\n.\r\n"},
+    {"longest stuffed body line", "+OK\r\n.", "m", "+[]L#998E", 998, "\r\n.\r\n"},
+    {"1000-octet body line, bare LF (fuzz)", "+OK\r\n", "m", "+[]TE", 1000, "\n.\r\n"},
+    {"1000-octet stuffed body line, bare LF", "+OK\r\n.", "m", "+[]TE", 999, "\n.\r\n"},
 };
 
 static void test_reader(void **state)
 {
     (void)state;
-    /* a 1500-octet line inside a body, then a normal one */
-    strcpy(long_body, "+OK\r\n");
-    memset(long_body + 5, 'x', 1500);
-    strcpy(long_body + 1505, "\r\nok\r\n.\r\n");
     enum feed_mode modes[] = FEED_MODES;
     for (size_t i = 0; i < sizeof reader_cases / sizeof reader_cases[0]; i++) {
-        const char *in = reader_cases[i].in ? reader_cases[i].in : long_body;
+        char in[2048];
+        size_t pre = strlen(reader_cases[i].in), fill = reader_cases[i].fill;
+        size_t post = reader_cases[i].post ? strlen(reader_cases[i].post) : 0;
+        size_t n = pre + fill + post;
+        assert_true(n <= sizeof in);
+        memcpy(in, reader_cases[i].in, pre);
+        memset(in + pre, 'x', fill);
+        if (post) memcpy(in + pre + fill, reader_cases[i].post, post);
         for (size_t m = 0; m < 2; m++) {
             char out[512];
-            read_all(in, reader_cases[i].expects, modes[m], out, sizeof out);
+            read_all(in, n, reader_cases[i].expects, modes[m], out, sizeof out);
             if (strcmp(out, reader_cases[i].want) != 0)
                 fail_msg("%s (%s): got %s, want %s", reader_cases[i].name,
                          m ? "bytewise" : "whole", out, reader_cases[i].want);
