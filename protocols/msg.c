@@ -419,6 +419,11 @@ static enum msg_err quoted(struct lex *l, struct sink *o)
         if (c == '\\') {
             if (l->i >= l->n) break;
             c = l->s[l->i++];
+            /* A quoted CR or LF is obs-qp only (4.1): kept, it could not be
+             * written back (a line break in a field is a fold, 2.2.3, and
+             * unfolding drops it), and a display name or local part with a
+             * line break in it would split the header it is put into. */
+            if (c == '\r' || c == '\n') return MSG_ERR_SYNTAX;
         } else if (c == '\r' || c == '\n') {
             continue; /* FWS inside: unfolding drops the line break */
         }

@@ -175,7 +175,9 @@ struct msg_addr_list {
 
 /* Parses one mailbox (RFC 5322 3.4: name-addr or addr-spec), e.g. a From:
  * or Sender: value, folded or not; comments (3.2.2) are skipped. Returns
- * MSG_OK or an address/lexical MSG_ERR_*; a group is MSG_ERR_SYNTAX here. */
+ * MSG_OK or an address/lexical MSG_ERR_*; a group is MSG_ERR_SYNTAX here,
+ * and so is a quoted string holding a NUL or an obs-qp (4.1) quoted NUL, CR
+ * or LF, which the parsed C strings could not hold or write back. */
 enum msg_err msg_addr_parse(const char *s, size_t n, struct msg_addr *out);
 
 /* Parses an address list (3.4: mailbox and group, comma separated, empty

@@ -468,7 +468,8 @@ static void test_addr_bad(void **state)
 
 /* Inputs found by tests/fuzz/fuzz_msg.c, fed with their exact lengths (they
  * hold NUL octets): each must be refused, since the parsed parts are C
- * strings that a NUL would silently cut short. */
+ * strings that a NUL would silently cut short, or (a quoted CR or LF) hold a
+ * line break that cannot be formatted back into a header. */
 static const struct {
     const char *name, *in;
     size_t len;
@@ -477,6 +478,8 @@ static const struct {
     {"NUL in a domain literal (fuzz)", "x@[1-\0\0\0.2.1]", 13, MSG_ERR_BAD_DOMAIN},
     {"NUL in a quoted local part (fuzz)", "\"a\0b\"@example.com", 17, MSG_ERR_SYNTAX},
     {"quoted-pair NUL in a display name (fuzz)", "\"A\\\0\" <a@example.com>", 21, MSG_ERR_SYNTAX},
+    {"quoted-pair LF in a local part (fuzz ef4623dd)", "\"\\\n\"@~", 6, MSG_ERR_SYNTAX},
+    {"quoted-pair CR in a display name", "\"A\\\r\" <a@example.com>", 21, MSG_ERR_SYNTAX},
 };
 
 static void test_addr_fuzz_findings(void **state)
