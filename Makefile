@@ -375,6 +375,24 @@ FUZZ_fuzz_lesson := protocols/common.c protocols/dns.c sim/engine.c sim/eventq.c
 
 FUZZ_SECONDS ?= 20
 FUZZ_FLAGS   ?=
+# `make fuzz FUZZ_CI=1` (what CI runs): each target a fixed number of
+# executions with seed 1 from its committed corpus, about 20 to 40 seconds
+# each on the project's machines. The same inputs every run, so CI's verdict
+# does not depend on how fast or busy the machine is; longer, exploratory
+# runs are `make fuzz FUZZ_SECONDS=N`.
+FUZZ_CI_RUNS := \
+	fuzz_smtp_command:8000000 \
+	fuzz_smtp_reply:1000000 \
+	fuzz_smtp_data:600000 \
+	fuzz_smtp_server:350000 \
+	fuzz_pop3_command:10000000 \
+	fuzz_pop3_response:1200000 \
+	fuzz_dns:3500000 \
+	fuzz_msg:1000000 \
+	fuzz_mime:400000 \
+	fuzz_imap_command:500000 \
+	fuzz_imap_response:600000 \
+	fuzz_lesson:200000
 FUZZ_CC      := clang
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_DIR     := $(BUILD)/fuzz
@@ -393,7 +411,11 @@ fuzz: $(FUZZ_BIN)
 		work=$(FUZZ_DIR)/corpus/$$t; log=$(FUZZ_DIR)/$$t.log; \
 		mkdir -p $$work $(FUZZ_DIR)/artifacts; \
 		if [ -d tests/fuzz/corpus/$$t ]; then cp -R tests/fuzz/corpus/$$t/. $$work/; fi; \
-		if nice -n 10 $(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		limit="-max_total_time=$(FUZZ_SECONDS)"; \
+		if [ -n "$(FUZZ_CI)" ]; then \
+			for p in $(FUZZ_CI_RUNS); do case $$p in $$t:*) limit="-seed=1 -runs=$${p#*:}";; esac; done; \
+		fi; \
+		if nice -n 10 $(FUZZ_DIR)/$$t $$limit -print_final_stats=1 \
 			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$t- $(FUZZ_FLAGS) $$work >$$log 2>&1; \
 		then st=ok; else st=CRASH; failed=$$((failed + 1)); fi; \
 		runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log | tail -n 1); \
