@@ -142,20 +142,7 @@ static void ev_kick(struct sim_engine *e, void *ctx, uint64_t arg)
 static void record(struct sim_device *d, enum sim_trace_kind kind, enum sim_proto proto,
                    const struct sim_conn *c, const char *text, const char *note)
 {
-    struct sim_trace_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = kind;
-    ev.proto = proto;
-    ev.from = sim_host_name(d->host);
-    if (c) {
-        ev.to = sim_host_name(sim_conn_server(c));
-        ev.port = sim_conn_port(c);
-        ev.conn = sim_conn_id(c);
-        ev.tls = sim_conn_tls(c);
-    }
-    ev.text = text;
-    ev.note = note;
-    sim_record(d->e, &ev);
+    sim_record_client(d->e, d->host, c, kind, proto, text, note);
 }
 
 /* Whether events of kind are kept: a text only a kept event shows is not

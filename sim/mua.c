@@ -78,20 +78,7 @@ static char *dup_str(const char *s)
 static void record(struct sim_mua *m, enum sim_trace_kind kind, enum sim_proto proto,
                    const struct sim_conn *c, const char *text, const char *note)
 {
-    struct sim_trace_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = kind;
-    ev.proto = proto;
-    ev.from = sim_host_name(m->host);
-    if (c) {
-        ev.to = sim_host_name(sim_conn_server(c));
-        ev.port = sim_conn_port(c);
-        ev.conn = sim_conn_id(c);
-        ev.tls = sim_conn_tls(c);
-    }
-    ev.text = text;
-    ev.note = note;
-    sim_record(m->e, &ev);
+    sim_record_client(m->e, m->host, c, kind, proto, text, note);
 }
 
 /* The enhanced code "5.1.1" as three numbers for smtp_reply_explain. */

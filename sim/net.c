@@ -687,6 +687,22 @@ void sim_host_set_link(struct sim_host *h, bool connected)
     if (!connected) cut_connections(h);
 }
 
+void sim_record_client(struct sim_engine *e, const struct sim_host *host,
+                       const struct sim_conn *c, enum sim_trace_kind kind,
+                       enum sim_proto proto, const char *text, const char *note)
+{
+    struct sim_trace_event ev = {
+        .kind = kind, .proto = proto, .from = host->name, .text = text, .note = note,
+    };
+    if (c) {
+        ev.to = c->server->name;
+        ev.port = c->port;
+        ev.conn = c->id;
+        ev.tls = c->tls;
+    }
+    sim_record(e, &ev);
+}
+
 bool sim_conn_tls(const struct sim_conn *c) { return c->tls; }
 unsigned sim_conn_id(const struct sim_conn *c) { return c->id; }
 unsigned sim_conn_port(const struct sim_conn *c) { return c->port; }

@@ -170,6 +170,14 @@ void sim_conn_start_tls(struct sim_conn *c);
  * itself once it has called this. */
 void sim_conn_close(struct sim_conn *c, enum sim_dir from_side);
 
+/* Records an event a client host made about its own connection c (NULL
+ * for none): from = host, and when c is given, to = c's server with its
+ * port, connection number and TLS state. The clients' one way to trace an
+ * action, a state change or an outcome. */
+void sim_record_client(struct sim_engine *e, const struct sim_host *host,
+                       const struct sim_conn *c, enum sim_trace_kind kind,
+                       enum sim_proto proto, const char *text, const char *note);
+
 bool sim_conn_tls(const struct sim_conn *c);
 unsigned sim_conn_id(const struct sim_conn *c);
 unsigned sim_conn_port(const struct sim_conn *c);
