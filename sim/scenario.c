@@ -84,7 +84,7 @@ void sim_scn_diags_print(FILE *out, const struct sim_scn_diags *dg)
  * problem found in the tree can name its line. */
 struct pos {
     const cJSON *node;
-    size_t       off;
+    unsigned     line, col;
 };
 
 /* The JSON syntax checker and position recorder: one recursive descent over
@@ -97,9 +97,11 @@ struct scan {
     bool        bad;          /* a syntax error was found (first pass) */
     size_t      err_off;
     char        err[160];
-    struct pos *pos;          /* second pass */
+    struct pos *pos;          /* second pass; sorted by node when done */
     size_t      npos, cap;
     bool        oom;
+    size_t      counted;      /* line and col are those of offset counted */
+    unsigned    line, col;
 };
 
 /* Nesting allowed: a lesson needs five levels; cJSON's own limit is 1000. */
@@ -113,9 +115,15 @@ static void scan_fail(struct scan *s, size_t off, const char *msg)
     snprintf(s->err, sizeof s->err, "%s", msg);
 }
 
+static void count_lines(const char *t, size_t from, size_t to, unsigned *line, unsigned *col);
+
+/* Offsets are recorded in increasing order, so each node's line and column
+ * are counted on from the previous node's: one pass over the text in all. */
 static void record(struct scan *s, const cJSON *node, size_t off)
 {
     if (!node || s->oom) return;
+    count_lines(s->t, s->counted, off, &s->line, &s->col);
+    s->counted = off;
     if (s->npos == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 256;
         struct pos *p = realloc(s->pos, cap * sizeof *p);
@@ -126,7 +134,7 @@ static void record(struct scan *s, const cJSON *node, size_t off)
         s->pos = p;
         s->cap = cap;
     }
-    s->pos[s->npos++] = (struct pos){node, off};
+    s->pos[s->npos++] = (struct pos){node, s->line, s->col};
 }
 
 static void skip_ws(struct scan *s)
@@ -347,7 +355,9 @@ static void scan_value(struct scan *s, const cJSON *node)
 static void scan_text(struct scan *s, const cJSON *root)
 {
     s->i = 0;
-    if (s->n >= 3 && memcmp(s->t, "\xEF\xBB\xBF", 3) == 0) s->i = 3;
+    s->line = s->col = 1;
+    if (s->n >= 3 && memcmp(s->t, "\xEF\xBB\xBF", 3) == 0) s->i = 3; /* a BOM takes no column */
+    s->counted = s->i;
     skip_ws(s);
     if (s->i >= s->n) {
         scan_fail(s, s->i, "the file is empty; a scenario is one JSON object { ... }");
@@ -360,21 +370,41 @@ static void scan_text(struct scan *s, const cJSON *root)
     if (s->i < s->n) scan_fail(s, s->i, "text after the end of the JSON object");
 }
 
-static void line_col(const char *t, size_t off, unsigned *line, unsigned *col)
+/* Moves line:col (1-based, in characters) from offset from to offset to. */
+static void count_lines(const char *t, size_t from, size_t to, unsigned *line, unsigned *col)
 {
-    unsigned l = 1, c = 1;
-    size_t i = 0;
-    if (off >= 3 && memcmp(t, "\xEF\xBB\xBF", 3) == 0) i = 3; /* a BOM takes no column */
-    for (; i < off && t[i]; i++) {
+    for (size_t i = from; i < to && t[i]; i++) {
         if (t[i] == '\n') {
-            l++;
-            c = 1;
+            ++*line;
+            *col = 1;
         } else if (((unsigned char)t[i] & 0xC0) != 0x80) {
-            c++; /* count characters, not UTF-8 continuation bytes */
+            ++*col; /* count characters, not UTF-8 continuation bytes */
         }
     }
-    *line = l;
-    *col = c;
+}
+
+static void line_col(const char *t, size_t off, unsigned *line, unsigned *col)
+{
+    size_t from = off >= 3 && memcmp(t, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0; /* a BOM takes no column */
+    *line = *col = 1;
+    count_lines(t, from, off, line, col);
+}
+
+static int pos_cmp(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)((const struct pos *)a)->node;
+    uintptr_t y = (uintptr_t)((const struct pos *)b)->node;
+    return x < y ? -1 : x > y;
+}
+
+/* Where node is in the text (0, 0 when not known): a binary search, since a
+ * file full of mistakes asks for many positions. */
+static void node_pos(const struct scan *sc, const cJSON *node, unsigned *line, unsigned *col)
+{
+    struct pos key = {.node = node};
+    const struct pos *p = node ? bsearch(&key, sc->pos, sc->npos, sizeof key, pos_cmp) : NULL;
+    *line = p ? p->line : 0;
+    *col = p ? p->col : 0;
 }
 
 /* ---- the checker ----------------------------------------------------------- */
@@ -393,16 +423,12 @@ static void problem(struct ctx *x, const cJSON *node, const char *path, const ch
 
 static void problem(struct ctx *x, const cJSON *node, const char *path, const char *fmt, ...)
 {
-    unsigned line = 0, col = 0;
+    unsigned line, col;
     if (x->dg->n >= SIM_SCN_DIAGS_MAX) {
         x->dg->dropped++; /* only counted: no need to look for its line */
         return;
     }
-    for (size_t i = 0; node && i < x->sc->npos; i++)
-        if (x->sc->pos[i].node == node) {
-            line_col(x->sc->t, x->sc->pos[i].off, &line, &col);
-            break;
-        }
+    node_pos(x->sc, node, &line, &col);
     char text[SIM_SCN_DIAG_TEXT_MAX];
     va_list ap;
     va_start(ap, fmt);
@@ -1620,17 +1646,6 @@ static void parse_timeline(struct ctx *x, const cJSON *list)
 
 /* ---- the quiz ------------------------------------------------------------- */
 
-/* Where node is in the text (0, 0 when not known). */
-static void node_pos(struct ctx *x, const cJSON *node, unsigned *line, unsigned *col)
-{
-    *line = *col = 0;
-    for (size_t i = 0; node && i < x->sc->npos; i++)
-        if (x->sc->pos[i].node == node) {
-            line_col(x->sc->t, x->sc->pos[i].off, line, col);
-            return;
-        }
-}
-
 /* A list of 1..max non-empty strings into out[]; returns how many, or 0 with
  * a problem. */
 static size_t get_strings(struct ctx *x, const cJSON *obj, const char *path, const char *key,
@@ -1669,7 +1684,7 @@ static void parse_question(struct ctx *x, const cJSON *q, const char *path)
     char p[SIM_SCN_PATH_MAX];
     check_fields(x, q, path, fields, "a question");
     struct sim_scn_question qu = {.occurrence = 1};
-    node_pos(x, q, &qu.line, &qu.col);
+    node_pos(x->sc, q, &qu.line, &qu.col);
     int kind = -1;
     bool ok = get_enum(x, q, path, "kind", true, sim_scn_question_kind_names,
                        SIM_SCN_Q_KIND_COUNT, &kind);
@@ -1683,7 +1698,7 @@ static void parse_question(struct ctx *x, const cJSON *q, const char *path)
         qu.answer = (size_t)d - 1;
     else if (qu.noptions || !av)
         ok = false;
-    node_pos(x, av, &qu.answer_line, &qu.answer_col);
+    node_pos(x->sc, av, &qu.answer_line, &qu.answer_col);
     ok &= get_string(x, q, path, "explanation", false, SIM_SCN_BODY_MAX, &qu.explanation);
     if (cJSON_GetObjectItemCaseSensitive(q, "explanations")) {
         const char *ex[SIM_SCN_OPTIONS_MAX] = {0};
@@ -1805,6 +1820,7 @@ struct sim_scenario *sim_scenario_parse(const char *text, size_t len, const char
     }
     struct scan pos = {.t = text, .n = len};
     scan_text(&pos, root);
+    if (pos.npos) qsort(pos.pos, pos.npos, sizeof *pos.pos, pos_cmp);
     struct sim_scenario *s = calloc(1, sizeof *s);
     if (!s || pos.oom) {
         sim_scn_diag_add(dg, 0, 0, "", "out of memory while parsing");

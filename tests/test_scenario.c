@@ -230,6 +230,27 @@ static void test_parse_text(void **state)
                         "big: too large: a scenario file is at most 1048576 octets, this is 1048577");
 }
 
+/* Problems found in the tree name the line and column of their node, counted
+ * in characters after a BOM, on any line, in the order they were found. */
+static void test_tree_positions(void **state)
+{
+    (void)state;
+    static struct sim_scn_diags dg;
+    char got[512];
+    static const char text[] =
+        "\xEF\xBB\xBF{\"meta\": {\"title\": \"\xC3\xA9t\xC3\xA9\", \"comment\": 5},\n"
+        " \"hosts\": [{\"name\": \"a\", \"ip\": \"192.0.2.1\", \"role\": \"phone\"},\n"
+        "\t{\"name\": \"b\", \"ip\": 7, \"role\": \"phone\"}]}";
+    static const char *const want[] = {
+        "mem:1:27: meta.comment: expected a string, got a number",
+        "mem:3:16: hosts[1].ip: expected a string, got a number",
+    };
+    assert_null(sim_scenario_parse(text, sizeof text - 1, "mem", &dg));
+    assert_int_equal(dg.n, ARRAY_LEN(want));
+    for (size_t i = 0; i < ARRAY_LEN(want); i++)
+        assert_string_equal(sim_scn_diag_format(&dg, i, got, sizeof got), want[i]);
+}
+
 /* ---- the quiz, backup MX, Bcc and the program options --------------------- */
 
 /* A small world; %s is what follows the timeline (",\n \"quiz\": [...]"). */
@@ -562,6 +583,7 @@ int main(void)
         cmocka_unit_test(test_diag_fields),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_parse_text),
+        cmocka_unit_test(test_tree_positions),
         cmocka_unit_test(test_many_problems),
         cmocka_unit_test(test_too_many_fields),
         cmocka_unit_test(test_good_round_trip),
