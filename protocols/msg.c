@@ -255,6 +255,19 @@ static size_t fold_at(const char *in, size_t n, size_t i)
     return 0;
 }
 
+/* The length of s[0..n) without a UTF-8 sequence its end cuts short (RFC
+ * 3629 3: the lead octet announces the sequence's length). Octets that are
+ * not UTF-8 at all are left alone. */
+static size_t utf8_whole_prefix(const char *s, size_t n)
+{
+    size_t lead = n;
+    while (lead > 0 && n - lead < 3 && ((unsigned char)s[lead - 1] & 0xC0) == 0x80) lead--;
+    if (lead == 0) return n;
+    unsigned char c = (unsigned char)s[lead - 1];
+    size_t want = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    return want && n - (lead - 1) < want ? lead - 1 : n;
+}
+
 enum msg_err msg_unfold(const char *in, size_t n, char *out, size_t cap, size_t *out_len)
 {
     struct sink o;
@@ -276,6 +289,10 @@ enum msg_err msg_unfold(const char *in, size_t n, char *out, size_t cap, size_t 
         ws = SIZE_MAX;
         started = true;
         putch(&o, in[i]);
+    }
+    if (o.over && cap) { /* the prefix is for display: no half character */
+        o.len = utf8_whole_prefix(out, o.len);
+        out[o.len] = '\0';
     }
     if (out_len) *out_len = o.len; /* on NO_SPACE: the terminated prefix that fit */
     return o.over ? MSG_ERR_NO_SPACE : MSG_OK;
@@ -1296,7 +1313,12 @@ enum msg_err msg_decode_words(const char *in, size_t n, char *out, size_t cap, s
     }
     /* Decoded text is for display (RFC 2047 6.2): when it does not fit, the
      * prefix that did is kept with its length, as msg_unfold does, not the
-     * formatters' length 0 (callers show a long Subject cut). */
+     * formatters' length 0 (callers show a long Subject cut), and never
+     * ends inside a UTF-8 character, which a display would draw as garbage. */
+    if (o.over && cap) {
+        o.len = utf8_whole_prefix(out, o.len);
+        out[o.len] = '\0';
+    }
     if (out_len) *out_len = o.len;
     return o.over ? MSG_ERR_NO_SPACE : MSG_OK;
 }

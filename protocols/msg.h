@@ -133,7 +133,8 @@ const char *msg_field_value(const struct msg_header *h, size_t i, size_t *len);
  * by WSP is removed) into out, NUL-terminated, leading and trailing WSP
  * dropped; *out_len
  * is the length without the NUL. Returns MSG_OK or MSG_ERR_NO_SPACE (out
- * holds a truncated, NUL-terminated prefix when cap > 0). */
+ * holds a truncated, NUL-terminated prefix when cap > 0, less a UTF-8
+ * character the cut would split). */
 enum msg_err msg_unfold(const char *in, size_t n, char *out, size_t cap, size_t *out_len);
 
 /* Writes "Name: value\r\n" into out[0..cap), folding (RFC 5322 2.2.3) by
@@ -299,7 +300,8 @@ enum msg_err msg_prepend_return_path(const char *reverse_path, const char *msg, 
  * adjacent encoded words (RFC 2047 6.2), and leaves words of unknown charsets
  * and malformed words as they are. NUL-terminated; *out_len excludes the NUL.
  * Returns MSG_OK or MSG_ERR_NO_SPACE; on MSG_ERR_NO_SPACE (cap > 0) out holds
- * the NUL-terminated prefix that fit and *out_len its length, as with
+ * the NUL-terminated prefix that fit, less a UTF-8 character it would cut in
+ * two, and *out_len its length, as with
  * msg_unfold: the text is for display (RFC 2047 6.2), and a Subject longer
  * than a display buffer is shown cut. The input may hold NUL octets, which
  * are copied, so strlen(out) <= *out_len. */

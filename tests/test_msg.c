@@ -245,6 +245,7 @@ static const struct {
     {"CRLF without WSP kept", "a\r\nb", "a\r\nb", MSG_OK, 64},
     {"exact fit", "abc", "abc", MSG_OK, 4},
     {"one short: terminated prefix", "abcd", "abc", MSG_ERR_NO_SPACE, 4},
+    {"cut inside a UTF-8 character", "ab\xC3\xA9", "ab", MSG_ERR_NO_SPACE, 4},
     {"trailing WSP does not need room", "abc   ", "abc", MSG_OK, 4},
 };
 
@@ -850,6 +851,14 @@ static const struct {
     {"plain text cut", "abcdef", 6, 4, MSG_ERR_NO_SPACE, "abc", 3},
     {"fits exactly", "abc", 3, 4, MSG_OK, "abc", 3},
     {"decoded word cut", "=?UTF-8?Q?caf=C3=A9?=", 21, 4, MSG_ERR_NO_SPACE, "caf", 3},
+    /* "café" needs 5 octets and a NUL: the cut falls inside the é (C3 A9),
+     * whose lead octet is dropped rather than shown alone */
+    {"cut inside a decoded UTF-8 character", "=?UTF-8?Q?caf=C3=A9?=", 21, 5, MSG_ERR_NO_SPACE, "caf", 3},
+    {"cut inside a raw UTF-8 character", "caf\xC3\xA9", 5, 5, MSG_ERR_NO_SPACE, "caf", 3},
+    {"cut inside a 4-octet character", "a\xF0\x9F\x93\xA7", 5, 5, MSG_ERR_NO_SPACE, "a", 1},
+    {"cut after a whole character", "a\xC3\xA9" "b", 4, 4, MSG_ERR_NO_SPACE, "a\xC3\xA9", 3},
+    {"latin-1 widened, cut inside", "=?ISO-8859-1?Q?ab=E9?=", 22, 4, MSG_ERR_NO_SPACE, "ab", 2},
+    {"octets that are not UTF-8 stay", "ab\xFF\xFF", 4, 4, MSG_ERR_NO_SPACE, "ab\xFF", 3},
     /* fuzz_msg-crash-d0603d22: the finding's first 72 octets (68 of
      * header-like junk, then NULs), its 512-octet buffer scaled down to 70.
      * The cut fell inside the NUL run and *out_len was 0 while out held a
