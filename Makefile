@@ -281,7 +281,7 @@ test_pkgs = $(PKGS_SIM) cmocka $(if $(filter $(1),$(TEST_RENDER_TESTS)),$(PKGS_R
 $(TEST_DIR)/%: tests/%.c $$(call asan_obj,$$(TEST_$$*)) tests/testkit.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SANITIZE) $(CPPFLAGS) $(call pkg_cflags,$(call test_pkgs,$*)) \
-		-o $@ $< $(call asan_obj,$(TEST_$*)) $(call pkg_libs,$(call test_pkgs,$*)) -lm
+		-MMD -MP -o $@ $< $(call asan_obj,$(TEST_$*)) $(call pkg_libs,$(call test_pkgs,$*)) -lm
 
 # gcc builds the program and the tests; clang must compile every file warning-free too.
 clang-check:
@@ -439,4 +439,6 @@ fuzz-merge: $(FUZZ_BIN)
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJ:.o=.d) $(BRIDGE_OBJ:.o=.d) $(RENDER_OBJ:.o=.d) $(ASAN_LIB_OBJ:.o=.d)
+# The headers each object and test program was built from (-MMD), test
+# helpers' objects included, so a changed header rebuilds what uses it.
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
