@@ -245,9 +245,15 @@ static void local_add(struct sim_device *d, const char *folder, const struct sim
 {
     struct dev_folder *f = folder_get(d, folder, true);
     if (!f || d->cfg.upload_only) return;
-    if (f->n == SIM_DEVICE_MSGS_MAX)
+    if (f->n == SIM_DEVICE_MSGS_MAX) {
+        /* Only the view is bounded: after a POP3 download-and-delete the
+         * server has no copy left, and a real mail program keeps it on disk. */
+        bool server_has_it = d->cfg.proto == SIM_DEVICE_IMAP || d->cfg.leave_on_server;
         local_remove_at(d, f, 0, "dropped from the device's view: it keeps the newest only",
-                        "the device's local copy is bounded; the server still has the message");
+                        server_has_it ? "the device's view is bounded; the server still has the message"
+                                      : "the device's view is bounded; a real mail program keeps "
+                                        "every downloaded message on disk");
+    }
     *entry(f, f->n++) = *m;
     record_mail(d, SIM_MAIL_ADDED, folder, m, text, note);
 }

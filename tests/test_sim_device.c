@@ -720,6 +720,62 @@ static void test_pop3_download_and_delete(void **state)
     teardown_world();
 }
 
+/* REMOVED events of owner whose note is exactly note. */
+static size_t removals_noted(const char *owner, const char *note)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sim_trace_len(engine.trace); i++) {
+        const struct sim_trace_event *e = sim_trace_get(engine.trace, i);
+        if (e->kind == SIM_TR_MAIL && strcmp(e->mail.owner, owner) == 0 &&
+            e->mail.change == SIM_MAIL_REMOVED && strcmp(e->note, note) == 0)
+            n++;
+    }
+    return n;
+}
+
+/* A device shows its newest SIM_DEVICE_MSGS_MAX messages per folder; the
+ * oldest leaves the view with a note saying where the message still is. */
+static void test_view_keeps_the_newest(void **state)
+{
+    (void)state;
+    /* IMAP: 258 on the server, the phone shows 256; the server keeps all. */
+    setup_world(SIM_DEVICE_MSGS_MAX + 2);
+    struct sim_device *p = device(phone, SIM_DEVICE_IMAP, 993);
+    sim_device_check(p, SIM_SEC(1));
+    sim_engine_run(&engine, SIM_SEC(30));
+    assert_int_equal(sim_device_count(p, "INBOX"), SIM_DEVICE_MSGS_MAX);
+    assert_string_equal(sim_device_msg(p, "INBOX", 0)->subject, "Note 3");
+    assert_int_equal(removals_noted("phone", "the device's view is bounded; the server still has the message"), 2);
+    sim_device_free(p);
+    teardown_world();
+
+    /* POP3 download-and-delete: 33 checks of 8 new messages each; the
+     * server keeps none, so the note says a real program keeps them. */
+    setup_world(0);
+    struct sim_device *l = device(laptop, SIM_DEVICE_POP3, 995);
+    int n = 0;
+    for (int round = 0; round < 33; round++) {
+        memset(&drop.user[0].msg, 0, sizeof drop.user[0].msg);
+        drop.user[0].count = drop.user[0].nremoved = 0;
+        for (int k = 0; k < MEMDROP_MSGS; k++) {
+            char text[512], uid[16];
+            message(text, sizeof text, ++n);
+            snprintf(uid, sizeof uid, "msg-%d", n);
+            memdrop_add(&drop.user[0], text, uid);
+        }
+        sim_device_check(l, SIM_SEC(10 * round + 1));
+        sim_engine_run(&engine, SIM_SEC(10 * round + 10));
+        assert_int_equal(drop.user[0].nremoved, MEMDROP_MSGS);
+    }
+    assert_int_equal(n, SIM_DEVICE_MSGS_MAX + 8);
+    assert_int_equal(sim_device_count(l, "INBOX"), SIM_DEVICE_MSGS_MAX);
+    assert_string_equal(sim_device_msg(l, "INBOX", 0)->subject, "Note 9");
+    assert_int_equal(removals_noted("laptop", "the device's view is bounded; a real mail program "
+                                              "keeps every downloaded message on disk"), 8);
+    sim_device_free(l);
+    teardown_world();
+}
+
 static void test_pop3_leave_on_server(void **state)
 {
     (void)state;
@@ -932,6 +988,7 @@ int main(void)
         cmocka_unit_test(test_periodic_checks),
         cmocka_unit_test(test_pop3_download_and_delete),
         cmocka_unit_test(test_pop3_leave_on_server),
+        cmocka_unit_test(test_view_keeps_the_newest),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_world_phone_and_pop3_laptop),
         cmocka_unit_test(test_world_pop3_stls),
