@@ -224,7 +224,9 @@ static void scan_number(struct scan *s)
 
 static void scan_value(struct scan *s, const cJSON *node);
 
-static void unexpected(struct scan *s, const char *wanted)
+/* What was found where wanted was expected; hint (or "") follows when
+ * something was found: at the end of the file the likely cause is another. */
+static void unexpected(struct scan *s, const char *wanted, const char *hint)
 {
     char msg[160];
     if (s->i >= s->n)
@@ -233,70 +235,51 @@ static void unexpected(struct scan *s, const char *wanted)
     else if (s->t[s->i] == '\'')
         snprintf(msg, sizeof msg, "expected %s; JSON strings use double quotes, not '", wanted);
     else
-        snprintf(msg, sizeof msg, "expected %s, found '%c'", wanted, s->t[s->i]);
+        snprintf(msg, sizeof msg, "expected %s%s, found '%c'", wanted, hint, s->t[s->i]);
     scan_fail(s, s->i, msg);
 }
 
-static void scan_object(struct scan *s, const cJSON *node)
+/* An object member's "name": before its value; false after a problem. */
+static bool scan_member_name(struct scan *s)
 {
-    const cJSON *child = node ? node->child : NULL;
-    s->i++; /* { */
+    if (s->i >= s->n || s->t[s->i] != '"') {
+        unexpected(s, "a field name in double quotes", "");
+        return false;
+    }
+    scan_string(s);
+    if (s->bad) return false;
     skip_ws(s);
-    if (s->i < s->n && s->t[s->i] == '}') {
-        s->i++;
-        return;
+    if (s->i >= s->n || s->t[s->i] != ':') {
+        unexpected(s, "':' after the field name", "");
+        return false;
     }
-    for (;;) {
-        skip_ws(s);
-        if (s->i >= s->n || s->t[s->i] != '"') {
-            if (s->i < s->n && s->t[s->i] == '}')
-                scan_fail(s, s->i, "a comma before } (JSON allows no trailing comma)");
-            else
-                unexpected(s, "a field name in double quotes");
-            return;
-        }
-        record(s, child, s->i);
-        scan_string(s);
-        if (s->bad) return;
-        skip_ws(s);
-        if (s->i >= s->n || s->t[s->i] != ':') {
-            unexpected(s, "':' after the field name");
-            return;
-        }
-        s->i++;
-        scan_value(s, child);
-        if (s->bad) return;
-        if (child) child = child->next;
-        skip_ws(s);
-        if (s->i < s->n && s->t[s->i] == ',') {
-            s->i++;
-            continue;
-        }
-        if (s->i < s->n && s->t[s->i] == '}') {
-            s->i++;
-            return;
-        }
-        unexpected(s, "',' or '}' after a field (a missing comma?)");
-        return;
-    }
+    s->i++;
+    return true;
 }
 
-static void scan_array(struct scan *s, const cJSON *node)
+/* An object's members or an array's entries (s->i at the { or [), separated
+ * by commas: the two differ only in the member's name and in the words of
+ * their problems. */
+static void scan_container(struct scan *s, const cJSON *node)
 {
+    bool object = s->t[s->i] == '{';
+    char close = object ? '}' : ']';
     const cJSON *child = node ? node->child : NULL;
-    s->i++; /* [ */
+    s->i++;
     skip_ws(s);
-    if (s->i < s->n && s->t[s->i] == ']') {
+    if (s->i < s->n && s->t[s->i] == close) {
         s->i++;
         return;
     }
     for (;;) {
         skip_ws(s);
-        if (s->i < s->n && s->t[s->i] == ']') {
-            scan_fail(s, s->i, "a comma before ] (JSON allows no trailing comma)");
+        if (s->i < s->n && s->t[s->i] == close) {
+            scan_fail(s, s->i, object ? "a comma before } (JSON allows no trailing comma)"
+                                      : "a comma before ] (JSON allows no trailing comma)");
             return;
         }
-        record(s, child, s->i);
+        record(s, child, s->i); /* an object member's place is its name's */
+        if (object && !scan_member_name(s)) return;
         scan_value(s, child);
         if (s->bad) return;
         if (child) child = child->next;
@@ -305,11 +288,12 @@ static void scan_array(struct scan *s, const cJSON *node)
             s->i++;
             continue;
         }
-        if (s->i < s->n && s->t[s->i] == ']') {
+        if (s->i < s->n && s->t[s->i] == close) {
             s->i++;
             return;
         }
-        unexpected(s, "',' or ']' after a list entry (a missing comma?)");
+        unexpected(s, object ? "',' or '}' after a field" : "',' or ']' after a list entry",
+                   " (a missing comma?)");
         return;
     }
 }
@@ -318,7 +302,7 @@ static void scan_value(struct scan *s, const cJSON *node)
 {
     skip_ws(s);
     if (s->i >= s->n) {
-        unexpected(s, "a value");
+        unexpected(s, "a value", "");
         return;
     }
     if (++s->depth > SCAN_DEPTH_MAX) {
@@ -326,10 +310,8 @@ static void scan_value(struct scan *s, const cJSON *node)
         return;
     }
     char c = s->t[s->i];
-    if (c == '{')
-        scan_object(s, node);
-    else if (c == '[')
-        scan_array(s, node);
+    if (c == '{' || c == '[')
+        scan_container(s, node);
     else if (c == '"')
         scan_string(s);
     else if (c == '-' || (c >= '0' && c <= '9'))
@@ -345,8 +327,8 @@ static void scan_value(struct scan *s, const cJSON *node)
             }
         }
         if (!ok)
-            unexpected(s, "a value (a string in double quotes, a number, true, false, "
-                          "null, { or [)");
+            unexpected(s, "a value",
+                       " (a string in double quotes, a number, true, false, null, { or [)");
     }
     s->depth--;
 }

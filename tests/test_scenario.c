@@ -211,6 +211,17 @@ static void test_parse_text(void **state)
          "\"ip\": \"192.0.2.1\", \"role\": \"phone\"}]}", 0,
          "mem:1:25: meta.comment: expected a string, got a number"},
         {"\xEF\xBB\xBF{\"a\" 1}", 10, "mem:1:6: JSON syntax: expected ':' after the field name, found '1'"},
+        {"{\"a\": {\"b\": 1}", 0,
+         "mem:1:15: JSON syntax: the file ends here, but ',' or '}' after a field was expected "
+         "(a missing } or ]?)"},
+        {"{\"a\": [1, 2", 0,
+         "mem:1:12: JSON syntax: the file ends here, but ',' or ']' after a list entry was expected "
+         "(a missing } or ]?)"},
+        {"{\"a\": [1, 2,]}", 0, "mem:1:13: JSON syntax: a comma before ] (JSON allows no trailing comma)"},
+        {"{\"a\": 1,}", 0, "mem:1:9: JSON syntax: a comma before } (JSON allows no trailing comma)"},
+        {"{\"a\": 1 \"b\": 2}", 0,
+         "mem:1:9: JSON syntax: expected ',' or '}' after a field (a missing comma?), found '\"'"},
+        {"{1: 2}", 0, "mem:1:2: JSON syntax: expected a field name in double quotes, found '1'"},
     };
     for (size_t c = 0; c < ARRAY_LEN(cases); c++) {
         size_t len = cases[c].len ? cases[c].len : strlen(cases[c].text);
