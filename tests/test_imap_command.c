@@ -8,30 +8,9 @@
 #include <stdlib.h>
 
 #include "protocols/imap.h"
+#include "tests/imap_table.h"
 
 /* ---- deep comparison -------------------------------------------------- */
-
-static void str_eq(const struct imap_str *a, const struct imap_str *b)
-{
-    assert_int_equal(a->nil, b->nil);
-    assert_int_equal(a->len, b->len);
-    if (a->len) assert_memory_equal(a->ptr, b->ptr, a->len);
-}
-
-static void strs_eq(const struct imap_str *a, size_t na, const struct imap_str *b, size_t nb)
-{
-    assert_int_equal(na, nb);
-    for (size_t i = 0; i < na; i++) str_eq(&a[i], &b[i]);
-}
-
-static void set_eq(const struct imap_seqset *a, const struct imap_seqset *b)
-{
-    assert_int_equal(a->n, b->n);
-    for (size_t i = 0; i < a->n; i++) {
-        assert_int_equal(a->ranges[i].lo, b->ranges[i].lo);
-        assert_int_equal(a->ranges[i].hi, b->ranges[i].hi);
-    }
-}
 
 static void date_eq(const struct imap_date *a, const struct imap_date *b)
 {
@@ -111,20 +90,6 @@ static void cmd_eq(const struct imap_command *a, const struct imap_command *b)
 
 /* ---- the harness ------------------------------------------------------ */
 
-struct out {
-    char   buf[200000];
-    size_t len;
-};
-
-static void put(struct out *o, const char *s, size_t n)
-{
-    assert_true(o->len + n + 2 < sizeof o->buf);
-    if (o->len) o->buf[o->len++] = '|';
-    memcpy(o->buf + o->len, s, n);
-    o->len += n;
-    o->buf[o->len] = 0;
-}
-
 /* Formats c, parses the bytes again with a fresh parser, and checks that
  * the command comes back the same; appends the bytes without CRLF. */
 static void round_trip(const struct imap_command *c, struct out *o)
@@ -154,47 +119,52 @@ static void round_trip(const struct imap_command *c, struct out *o)
     put(o, wire, n - 2);
 }
 
-/* Feeds in whole or byte by byte and logs each event: a command as the
- * formatter writes it back, "+" for a continuation, the reply line for an
- * error, "DONE", "SASL <line>". Plays the server's part for IDLE and
- * AUTHENTICATE by switching what the parser expects. */
-static void run(const char *in, size_t n, enum feed_mode mode, size_t max_lit, struct out *o)
+/* Logs one event: a command as the formatter writes it back, "+" for a
+ * continuation, the reply line for an error, "DONE", "SASL <line>". Plays
+ * the server's part for IDLE and AUTHENTICATE by switching what the parser
+ * expects. */
+static void log_event(struct imap_cmd_parser *p, enum imap_cmd_ev ev,
+                      const struct imap_command *c, struct out *o)
+{
+    char line[256];
+    switch (ev) {
+    case IMAP_CMD_COMMAND:
+        round_trip(c, o);
+        if (c->cmd == IMAP_CMD_IDLE) imap_cmd_parser_expect(p, IMAP_EXPECT_DONE);
+        if (c->cmd == IMAP_CMD_AUTHENTICATE && !c->has_initial)
+            imap_cmd_parser_expect(p, IMAP_EXPECT_SASL);
+        break;
+    case IMAP_CMD_CONTINUE: put(o, "+", 1); break;
+    case IMAP_CMD_DONE: put(o, "DONE", 4); break;
+    case IMAP_CMD_SASL:
+        snprintf(line, sizeof line, "SASL %.*s", c->sasl_cancelled ? 1 : (int)c->sasl_line.len,
+                 c->sasl_cancelled ? "*" : c->sasl_line.ptr);
+        put(o, line, strlen(line));
+        break;
+    case IMAP_CMD_ERROR: {
+        size_t k = imap_cmd_error_reply(c, line, sizeof line);
+        assert_true(k > 2);
+        assert_memory_equal(line + k - 2, "\r\n", 2);
+        put(o, line, k - 2);
+        break;
+    }
+    default: fail_msg("unexpected event %d", ev);
+    }
+}
+
+/* The command parser as a feed_fn: feeds in[0..n) at most chunk octets a
+ * call and logs each event. */
+static void run(const char *in, size_t n, size_t chunk, size_t max_lit, struct out *o)
 {
     struct imap_cmd_parser *p = imap_cmd_parser_new(max_lit);
     assert_non_null(p);
-    o->len = 0;
-    o->buf[0] = 0;
+    out_clear(o);
     size_t off = 0;
     for (;;) {
-        off += imap_cmd_parser_feed(p, in + off, feed_chunk(mode, n - off));
+        off += imap_cmd_parser_feed(p, in + off, next_piece(n, off, chunk));
         struct imap_command c;
         enum imap_cmd_ev ev;
-        while ((ev = imap_cmd_parser_next(p, &c)) != IMAP_CMD_NEED_MORE) {
-            char line[256];
-            switch (ev) {
-            case IMAP_CMD_COMMAND:
-                round_trip(&c, o);
-                if (c.cmd == IMAP_CMD_IDLE) imap_cmd_parser_expect(p, IMAP_EXPECT_DONE);
-                if (c.cmd == IMAP_CMD_AUTHENTICATE && !c.has_initial)
-                    imap_cmd_parser_expect(p, IMAP_EXPECT_SASL);
-                break;
-            case IMAP_CMD_CONTINUE: put(o, "+", 1); break;
-            case IMAP_CMD_DONE: put(o, "DONE", 4); break;
-            case IMAP_CMD_SASL:
-                snprintf(line, sizeof line, "SASL %.*s", c.sasl_cancelled ? 1 : (int)c.sasl_line.len,
-                         c.sasl_cancelled ? "*" : c.sasl_line.ptr);
-                put(o, line, strlen(line));
-                break;
-            case IMAP_CMD_ERROR: {
-                size_t k = imap_cmd_error_reply(&c, line, sizeof line);
-                assert_true(k > 2);
-                assert_memory_equal(line + k - 2, "\r\n", 2);
-                put(o, line, k - 2);
-                break;
-            }
-            default: fail_msg("unexpected event %d", ev);
-            }
-        }
+        while ((ev = imap_cmd_parser_next(p, &c)) != IMAP_CMD_NEED_MORE) log_event(p, ev, &c, o);
         if (off == n) break;
     }
     imap_cmd_parser_free(p);
@@ -210,18 +180,10 @@ struct tcase {
 
 static void run_table(const struct tcase *t, size_t n)
 {
-    enum feed_mode modes[] = FEED_MODES;
-    static struct out o;
     int failed = 0;
     for (size_t i = 0; i < n; i++)
-        for (size_t m = 0; m < 2; m++) {
-            run(t[i].in, t[i].len ? t[i].len : strlen(t[i].in), modes[m], t[i].max_lit, &o);
-            if (strcmp(o.buf, t[i].want) != 0) {
-                print_error("%s (%s):\n got  %s\n want %s\n", t[i].name,
-                            m ? "bytewise" : "whole", o.buf, t[i].want);
-                failed++;
-            }
-        }
+        failed += check_case(run, t[i].name, t[i].in, t[i].len ? t[i].len : strlen(t[i].in),
+                             t[i].max_lit, t[i].want);
     assert_int_equal(failed, 0);
 }
 
@@ -337,7 +299,6 @@ static void test_good(void **state)
 
 /* ---- bad input: the exact line the server answers ---------------------- */
 
-#define R(s) s "\r\n"
 static const struct tcase bad[] = {
     /* RFC 7162 CONDSTORE syntax (RFC 4466 2.1, 2.4: unknown parameters) */
     {"select unknown param", "a1 SELECT INBOX (QRESYNC)\r\n",
@@ -498,12 +459,21 @@ static void test_bad(void **state)
     run_table(bad, sizeof bad / sizeof bad[0]);
 }
 
+/* Writes head, item `times` times and tail into in (which has room);
+ * returns the length written. */
+static size_t repeated(char *in, const char *head, const char *item, int times, const char *tail)
+{
+    size_t n = (size_t)sprintf(in, "%s", head);
+    for (int i = 0; i < times; i++) n += (size_t)sprintf(in + n, "%s", item);
+    return n + (size_t)sprintf(in + n, "%s", tail);
+}
+
 /* Limits built in code: a line over IMAP_MAX_TEXT, too many items. */
 static void test_limits(void **state)
 {
     (void)state;
     static struct out o;
-    enum feed_mode modes[] = FEED_MODES;
+    const size_t chunks[] = {SIZE_MAX, 1}; /* whole, then byte by byte */
     size_t big = IMAP_MAX_TEXT + 100;
     char *in = malloc(big + 64);
     assert_non_null(in);
@@ -512,37 +482,29 @@ static void test_limits(void **state)
         memcpy(in, "A1 NOOP ", 8);
         memset(in + 8, 'x', big);
         memcpy(in + 8 + big, "\r\nA2 NOOP\r\n", 11);
-        run(in, big + 19, modes[m], 0, &o);
+        run(in, big + 19, chunks[m], 0, &o);
         assert_string_equal(o.buf, "A1 BAD Command line too long|A2 NOOP");
         /* A first line ending in a literal plus a long second line. */
         size_t n = (size_t)sprintf(in, "A1 LOGIN {3}\r\nabc ");
         memset(in + n, 'y', IMAP_MAX_TEXT);
         memcpy(in + n + IMAP_MAX_TEXT, "\r\nA2 NOOP\r\n", 11);
-        run(in, n + IMAP_MAX_TEXT + 11, modes[m], 0, &o);
+        run(in, n + IMAP_MAX_TEXT + 11, chunks[m], 0, &o);
         assert_string_equal(o.buf, "+|A1 BAD Command line too long|A2 NOOP");
         /* 33 FETCH items, limit 32. */
-        n = (size_t)sprintf(in, "A1 FETCH 1 (FLAGS");
-        for (int i = 0; i < 32; i++) n += (size_t)sprintf(in + n, " UID");
-        n += (size_t)sprintf(in + n, ")\r\n");
-        run(in, n, modes[m], 0, &o);
+        n = repeated(in, "A1 FETCH 1 (FLAGS", " UID", 32, ")\r\n");
+        run(in, n, chunks[m], 0, &o);
         assert_string_equal(o.buf, "A1 BAD Too many arguments");
         /* 129 SEARCH keys (the root counts), limit 128. */
-        n = (size_t)sprintf(in, "A1 SEARCH");
-        for (int i = 0; i < 128; i++) n += (size_t)sprintf(in + n, " SEEN");
-        n += (size_t)sprintf(in + n, "\r\n");
-        run(in, n, modes[m], 0, &o);
+        n = repeated(in, "A1 SEARCH", " SEEN", 128, "\r\n");
+        run(in, n, chunks[m], 0, &o);
         assert_string_equal(o.buf, "A1 BAD Too many arguments");
         /* 127 keys fit. */
-        n = (size_t)sprintf(in, "A1 SEARCH");
-        for (int i = 0; i < 127; i++) n += (size_t)sprintf(in + n, " SEEN");
-        n += (size_t)sprintf(in + n, "\r\n");
-        run(in, n, modes[m], 0, &o);
+        n = repeated(in, "A1 SEARCH", " SEEN", 127, "\r\n");
+        run(in, n, chunks[m], 0, &o);
         assert_memory_equal(o.buf, "A1 SEARCH SEEN SEEN", 19);
         /* 65 literals, limit 64. */
-        n = (size_t)sprintf(in, "A1 SEARCH");
-        for (int i = 0; i < 65; i++) n += (size_t)sprintf(in + n, " TEXT {1}\r\nx");
-        n += (size_t)sprintf(in + n, "\r\n");
-        run(in, n, modes[m], 0, &o);
+        n = repeated(in, "A1 SEARCH", " TEXT {1}\r\nx", 65, "\r\n");
+        run(in, n, chunks[m], 0, &o);
         size_t plus = 0;
         for (const char *q = o.buf; (q = strstr(q, "+|")) != NULL; q += 2) plus++;
         assert_int_equal(plus, 64);
@@ -747,22 +709,8 @@ static void test_chunks(void **state)
     size_t n = strlen(in);
     static struct out o;
     for (size_t chunk = 1; chunk <= n; chunk++) {
-        struct imap_cmd_parser *p = imap_cmd_parser_new(0);
-        o.len = 0;
-        o.buf[0] = 0;
-        for (size_t off = 0; off < n;) {
-            size_t k = n - off < chunk ? n - off : chunk;
-            off += imap_cmd_parser_feed(p, in + off, k);
-            struct imap_command c;
-            enum imap_cmd_ev ev;
-            while ((ev = imap_cmd_parser_next(p, &c)) != IMAP_CMD_NEED_MORE) {
-                if (ev == IMAP_CMD_CONTINUE) put(&o, "+", 1);
-                else if (ev == IMAP_CMD_COMMAND) round_trip(&c, &o);
-                else fail_msg("chunk %zu: event %d", chunk, ev);
-            }
-        }
+        run(in, n, chunk, 0, &o);
         assert_string_equal(o.buf, "+|A1 APPEND INBOX {10}\r\n0123456789|+|+|A2 LOGIN ab c");
-        imap_cmd_parser_free(p);
     }
 }
 
@@ -851,28 +799,11 @@ static void test_mutations(void **state)
     (void)state;
     static const char alphabet[] = " ()[]{}<>\"\\*%:,.+-01239\r\nNILUIDxé";
     static char in[512];
-    static struct out o;
-    uint32_t seed = 12345;
-    size_t cases = 0;
+    struct mutator m = {12345, alphabet, sizeof alphabet - 1, in, sizeof in, 0};
     for (int round = 0; round < 40; round++)
-        for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-            size_t n = strlen(good[i].in);
-            if (n >= sizeof in - 8) continue;
-            memcpy(in, good[i].in, n);
-            for (int k = 0; k < 1 + round % 4 && n > 1; k++) {
-                seed = seed * 1103515245u + 12345u;
-                size_t at = (seed >> 8) % n;
-                char ch = alphabet[(seed >> 20) % (sizeof alphabet - 1)];
-                switch ((seed >> 4) % 3) {
-                case 0: in[at] = ch; break;                                 /* replace */
-                case 1: memmove(in + at + 1, in + at, n - at); in[at] = ch; n++; break; /* insert */
-                default: memmove(in + at, in + at + 1, n - at - 1); n--; break;   /* delete */
-                }
-            }
-            run(in, n, (seed & 1) ? FEED_WHOLE : FEED_BYTEWISE, 64, &o);
-            cases++;
-        }
-    assert_true(cases > 2000);
+        for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+            feed_mutated(run, &m, good[i].in, 1 + round % 4);
+    assert_true(m.cases > 2000);
 }
 
 int main(void)

@@ -9,30 +9,9 @@
 #include <stdlib.h>
 
 #include "protocols/imap.h"
+#include "tests/imap_table.h"
 
 /* ---- deep comparison -------------------------------------------------- */
-
-static void str_eq(const struct imap_str *a, const struct imap_str *b)
-{
-    assert_int_equal(a->nil, b->nil);
-    assert_int_equal(a->len, b->len);
-    if (a->len) assert_memory_equal(a->ptr, b->ptr, a->len);
-}
-
-static void strs_eq(const struct imap_str *a, size_t na, const struct imap_str *b, size_t nb)
-{
-    assert_int_equal(na, nb);
-    for (size_t i = 0; i < na; i++) str_eq(&a[i], &b[i]);
-}
-
-static void set_eq(const struct imap_seqset *a, const struct imap_seqset *b)
-{
-    assert_int_equal(a->n, b->n);
-    for (size_t i = 0; i < a->n; i++) {
-        assert_int_equal(a->ranges[i].lo, b->ranges[i].lo);
-        assert_int_equal(a->ranges[i].hi, b->ranges[i].hi);
-    }
-}
 
 static void value_eq(const struct imap_value *va, int a, const struct imap_value *vb, int b)
 {
@@ -96,20 +75,6 @@ static void resp_eq(const struct imap_response *a, const struct imap_response *b
 
 /* ---- the harness ------------------------------------------------------ */
 
-struct out {
-    char   buf[20000];
-    size_t len;
-};
-
-static void put(struct out *o, const char *s, size_t n)
-{
-    assert_true(o->len + n + 2 < sizeof o->buf);
-    if (o->len) o->buf[o->len++] = '|';
-    memcpy(o->buf + o->len, s, n);
-    o->len += n;
-    o->buf[o->len] = 0;
-}
-
 static void round_trip(const struct imap_response *r, struct out *o)
 {
     static char wire[20000];
@@ -126,27 +91,32 @@ static void round_trip(const struct imap_response *r, struct out *o)
     put(o, wire, n - 2);
 }
 
+/* Logs one event: a response as the formatter writes it back, "ERR <what>"
+ * for a malformed one. */
+static void log_event(enum imap_rd_ev ev, const struct imap_response *r, struct out *o)
+{
+    if (ev == IMAP_RD_RESPONSE) {
+        round_trip(r, o);
+    } else {
+        char line[128];
+        snprintf(line, sizeof line, "ERR %s", imap_strerror(r->error));
+        put(o, line, strlen(line));
+    }
+}
+
+/* The response reader as a feed_fn: feeds in[0..n) at most chunk octets a
+ * call and logs each event. */
 static void run(const char *in, size_t n, size_t chunk, size_t max_lit, struct out *o)
 {
     struct imap_resp_reader *rd = imap_resp_reader_new(max_lit);
     assert_non_null(rd);
-    o->len = 0;
-    o->buf[0] = 0;
+    out_clear(o);
     size_t off = 0;
     for (;;) {
-        size_t k = n - off < chunk ? n - off : chunk;
-        off += imap_resp_reader_feed(rd, in + off, k);
+        off += imap_resp_reader_feed(rd, in + off, next_piece(n, off, chunk));
         struct imap_response r;
         enum imap_rd_ev ev;
-        while ((ev = imap_resp_reader_next(rd, &r)) != IMAP_RD_NEED_MORE) {
-            if (ev == IMAP_RD_RESPONSE) {
-                round_trip(&r, o);
-            } else {
-                char line[128];
-                snprintf(line, sizeof line, "ERR %s", imap_strerror(r.error));
-                put(o, line, strlen(line));
-            }
-        }
+        while ((ev = imap_resp_reader_next(rd, &r)) != IMAP_RD_NEED_MORE) log_event(ev, &r, o);
         if (off == n) break;
     }
     imap_resp_reader_free(rd);
@@ -161,18 +131,9 @@ struct tcase {
 
 static void run_table(const struct tcase *t, size_t n)
 {
-    static struct out o;
     int failed = 0;
     for (size_t i = 0; i < n; i++)
-        for (size_t m = 0; m < 2; m++) {
-            size_t len = strlen(t[i].in);
-            run(t[i].in, len, m ? 1 : len, t[i].max_lit, &o);
-            if (strcmp(o.buf, t[i].want) != 0) {
-                print_error("%s (%s):\n got  %s\n want %s\n", t[i].name, m ? "bytewise" : "whole",
-                            o.buf, t[i].want);
-                failed++;
-            }
-        }
+        failed += check_case(run, t[i].name, t[i].in, strlen(t[i].in), t[i].max_lit, t[i].want);
     assert_int_equal(failed, 0);
 }
 
@@ -596,28 +557,11 @@ static void test_mutations(void **state)
     (void)state;
     static const char alphabet[] = " ()[]{}<>\"\\*%:,.+-01239\r\nNILUIDx\xe9";
     static char in[2048];
-    static struct out o;
-    uint32_t seed = 777;
-    size_t cases = 0;
+    struct mutator m = {777, alphabet, sizeof alphabet - 1, in, sizeof in, 0};
     for (int round = 0; round < 40; round++)
-        for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-            size_t n = strlen(good[i].in);
-            if (n >= sizeof in - 8) continue;
-            memcpy(in, good[i].in, n);
-            for (int k = 0; k < 1 + round % 4 && n > 1; k++) {
-                seed = seed * 1103515245u + 12345u;
-                size_t at = (seed >> 8) % n;
-                char ch = alphabet[(seed >> 20) % (sizeof alphabet - 1)];
-                switch ((seed >> 4) % 3) {
-                case 0: in[at] = ch; break;
-                case 1: memmove(in + at + 1, in + at, n - at); in[at] = ch; n++; break;
-                default: memmove(in + at, in + at + 1, n - at - 1); n--; break;
-                }
-            }
-            run(in, n, (seed & 1) ? n : 1, 64, &o);
-            cases++;
-        }
-    assert_true(cases > 1500);
+        for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+            feed_mutated(run, &m, good[i].in, 1 + round % 4);
+    assert_true(m.cases > 1500);
 }
 
 int main(void)
