@@ -10,9 +10,6 @@
 #include "sim/pop3d.h"
 #include "tests/sim_script.h"
 
-#define EPOCH 1795683600 /* 2026-11-26 09:00:00 UTC at t = 0 */
-#define MX_IP "192.0.2.25"
-
 static struct sim_engine engine;
 static struct sim_net *net;
 static struct sim_store *store;
@@ -24,62 +21,38 @@ static const char msg1[] = "From: Manish <manish@example.com>\r\n"
                            "Subject: Lunch?\r\n"
                            "\r\n"
                            "Noon at the usual place?\r\n";
-static const char msg2[] = "From: ana@example.net\r\n"
-                           "Subject: Photos\r\n"
-                           "\r\n"
-                           "Attached.\r\n";
 
-/* phone and laptop 10 ms from the core, the server 5 ms: 15 ms one way. */
-static void setup(void)
+/* The world of sim_script.h with IMAP on 143 (STARTTLS) and 993. */
+static int setup(void **state)
 {
-    assert_int_equal(sim_engine_init(&engine, 7), 0);
-    net = sim_net_new(&engine);
-    assert_non_null(sim_net_add_host(net, "phone", "192.0.2.20", SIM_ROLE_PHONE, SIM_MSEC(10), 0));
-    assert_non_null(sim_net_add_host(net, "laptop", "192.0.2.30", SIM_ROLE_LAPTOP, SIM_MSEC(10), 0));
-    struct sim_host *mx = sim_net_add_host(net, "mx", MX_IP, SIM_ROLE_MAIL_SERVER, SIM_MSEC(5), 0);
+    (void)state;
+    struct sim_host *mx = script_world_init(&engine, &net, &store);
     assert_non_null(mx);
-    store = sim_store_new(&engine, "mx", EPOCH);
-    assert_int_equal(sim_store_add_account(store, "friend@example.org", "secret", 0), SIM_STORE_OK);
     imapd = sim_imapd_attach(net, mx, store, SIM_IMAPD_PORT, false, true);
     imapd_tls = sim_imapd_attach(net, mx, store, SIM_IMAPD_PORT_TLS, true, false);
     assert_non_null(imapd);
     assert_non_null(imapd_tls);
     assert_null(sim_imapd_attach(net, mx, store, SIM_IMAPD_PORT, false, true)); /* port taken */
+    return 0;
 }
 
-static void teardown(void)
+static int teardown(void **state)
 {
+    (void)state;
     sim_imapd_free(imapd);
     sim_imapd_free(imapd_tls);
-    sim_net_free(net);
-    sim_store_free(store);
-    sim_engine_fini(&engine);
-}
-
-static void deliver(const char *msg, size_t n)
-{
-    assert_int_equal(sim_store_deliver(store, "friend@example.org", "INBOX", msg, n, 0, NULL, NULL),
-                     SIM_STORE_OK);
-}
-
-/* The note of the first trace line with exactly text. */
-static const char *note_of(const char *text)
-{
-    const struct sim_trace_event *ev = find_event(&engine, SIM_TR_LINE, SIM_DIR_S2C, text, 0);
-    assert_non_null(ev);
-    return ev->note;
+    script_world_fini(&engine, net, store);
+    return 0;
 }
 
 static void test_session(void **state)
 {
     (void)state;
-    setup();
-    deliver(msg1, sizeof msg1 - 1);
-    deliver(msg2, sizeof msg2 - 1);
+    script_deliver(store, msg1);
+    script_deliver(store, script_photos);
     struct script_client sc;
-    sc_connect(&sc, net, &engine, sim_net_host(net, "phone"), MX_IP, 143);
-    sc_send_at(&sc, SIM_MSEC(100), "a1 LOGIN friend@example.org secret");
-    sc_send_at(&sc, SIM_MSEC(200), "a2 SELECT INBOX");
+    sc_connect_mx(&sc, net, &engine, "phone", 143);
+    sc_imap_select_inbox(&sc);
     sc_send_at(&sc, SIM_MSEC(300), "a3 FETCH 1 (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])");
     sc_send_at(&sc, SIM_MSEC(400), "a4 STORE 1 +FLAGS (\\Seen \\Deleted)");
     sc_send_at(&sc, SIM_MSEC(500), "a5 EXPUNGE");
@@ -100,15 +73,15 @@ static void test_session(void **state)
         "* 1 EXPUNGE|a5 OK EXPUNGE completed|"
         "* BYE IMAP4rev1 server terminating connection|a6 OK LOGOUT completed");
     /* notes from the explanation tables, chosen by response and command */
-    assert_string_equal(note_of("* 2 EXISTS"), "the folder holds this many messages");
-    assert_string_equal(note_of("a1 OK LOGIN completed"),
+    assert_string_equal(server_note(&engine, "* 2 EXISTS"), "the folder holds this many messages");
+    assert_string_equal(server_note(&engine, "a1 OK LOGIN completed"),
                         "logged in: the user name and password are accepted, and the client "
                         "may open a folder");
-    assert_string_equal(note_of("* 1 EXPUNGE"),
+    assert_string_equal(server_note(&engine, "* 1 EXPUNGE"),
                         "the message with this number was removed for good; the messages after "
                         "it move up one number");
     /* a literal's lines belong to its response: only the first has a note */
-    assert_string_equal(note_of("Subject: Lunch?"), "");
+    assert_string_equal(server_note(&engine, "Subject: Lunch?"), "");
     /* state changes, in order, on the connection */
     const struct sim_trace_event *ev =
         find_event(&engine, SIM_TR_STATE, SIM_DIR_COUNT, "not-authenticated -> authenticated", 0);
@@ -146,18 +119,16 @@ static void test_session(void **state)
     assert_true(sc.closed);
     assert_true(sc.closed_at == SIM_MSEC(630));
     assert_int_equal(sim_imapd_session_count(imapd), 0);
-    teardown();
 }
 
 static void test_two_sessions_expunge(void **state)
 {
     (void)state;
-    setup();
-    deliver(msg1, sizeof msg1 - 1);
-    deliver(msg2, sizeof msg2 - 1);
+    script_deliver(store, msg1);
+    script_deliver(store, script_photos);
     struct script_client phone, laptop;
-    sc_connect(&phone, net, &engine, sim_net_host(net, "phone"), MX_IP, 993);
-    sc_connect(&laptop, net, &engine, sim_net_host(net, "laptop"), MX_IP, 993);
+    sc_connect_mx(&phone, net, &engine, "phone", 993);
+    sc_connect_mx(&laptop, net, &engine, "laptop", 993);
     sc_send_at(&phone, SIM_MSEC(100), "a1 LOGIN friend@example.org secret");
     sc_send_at(&laptop, SIM_MSEC(100), "b1 LOGIN friend@example.org secret");
     sc_send_at(&phone, SIM_MSEC(200), "a2 SELECT INBOX");
@@ -167,13 +138,12 @@ static void test_two_sessions_expunge(void **state)
     sc_send_at(&laptop, SIM_MSEC(700), "b3 NOOP");
     sim_engine_run(&engine, SIM_SEC(10));
     unsigned lc = 2; /* the laptop's connection */
-    size_t from = find_event(&engine, SIM_TR_LINE, SIM_DIR_C2S, "b3 NOOP", 0)->step;
     /* the phone's expunge reaches the laptop at its next command (RFC 3501
      * 7.4.1), flags first, never before */
-    assert_string_equal(s2c_lines(&engine, lc, from, buf, sizeof buf),
+    assert_string_equal(replies_from(&engine, lc, "b3 NOOP", buf, sizeof buf),
                         "* 1 EXPUNGE|b3 OK NOOP completed");
-    from = find_event(&engine, SIM_TR_LINE, SIM_DIR_C2S, "b2 SELECT INBOX", 0)->step;
-    size_t noop = find_event(&engine, SIM_TR_LINE, SIM_DIR_C2S, "b3 NOOP", 0)->step;
+    size_t from = client_line_step(&engine, "b2 SELECT INBOX");
+    size_t noop = client_line_step(&engine, "b3 NOOP");
     size_t laptop_lines = 0;
     for (size_t i = from; i < noop; i++) {
         const struct sim_trace_event *ev = sim_trace_get(engine.trace, i);
@@ -186,10 +156,9 @@ static void test_two_sessions_expunge(void **state)
         find_event(&engine, SIM_TR_LINE, SIM_DIR_S2C, "* 1 EXPUNGE", 0);
     assert_int_equal(ev->conn, 1); /* the phone first, at its own EXPUNGE */
     assert_true(ev->t == SIM_MSEC(515));
-    assert_string_equal(note_of("b3 OK NOOP completed"),
+    assert_string_equal(server_note(&engine, "b3 OK NOOP completed"),
                         "done: nothing to do; any news was reported just before this line");
     assert_int_equal(sim_imapd_session_count(imapd_tls), 2);
-    teardown();
 }
 
 static void deliver_event(struct sim_engine *e, void *ctx, uint64_t arg)
@@ -197,23 +166,21 @@ static void deliver_event(struct sim_engine *e, void *ctx, uint64_t arg)
     (void)e;
     (void)ctx;
     (void)arg;
-    deliver(msg2, sizeof msg2 - 1);
+    script_deliver(store, script_photos);
 }
 
 static void test_idle_push(void **state)
 {
     (void)state;
-    setup();
-    deliver(msg1, sizeof msg1 - 1);
+    script_deliver(store, msg1);
     struct script_client sc;
-    sc_connect(&sc, net, &engine, sim_net_host(net, "phone"), MX_IP, 993);
-    sc_send_at(&sc, SIM_MSEC(100), "a1 LOGIN friend@example.org secret");
-    sc_send_at(&sc, SIM_MSEC(200), "a2 SELECT INBOX");
+    sc_connect_mx(&sc, net, &engine, "phone", 993);
+    sc_imap_select_inbox(&sc);
     sc_send_at(&sc, SIM_MSEC(300), "a3 IDLE");
     sim_after(&engine, SIM_MSEC(1234), deliver_event, NULL, 0);
     sc_send_at(&sc, SIM_SEC(2), "DONE");
     sim_engine_run(&engine, SIM_SEC(10));
-    size_t from = find_event(&engine, SIM_TR_LINE, SIM_DIR_C2S, "a3 IDLE", 0)->step;
+    size_t from = client_line_step(&engine, "a3 IDLE");
     assert_string_equal(s2c_lines(&engine, 1, from, buf, sizeof buf),
                         "+ idling|* 2 EXISTS|* 2 RECENT|a3 OK IDLE terminated");
     /* pushed the moment the message was stored, not at the next command */
@@ -227,28 +194,25 @@ static void test_idle_push(void **state)
                     0);
     assert_true(ev->t == SIM_MSEC(1234));
     assert_true(ev->step + 1 == find_event(&engine, SIM_TR_LINE, SIM_DIR_S2C, "* 2 EXISTS", 0)->step);
-    assert_string_equal(note_of("+ idling"),
+    assert_string_equal(server_note(&engine, "+ idling"),
                         "the server is idling: it will push news (new mail) the moment it "
                         "happens, until the client sends DONE");
-    assert_string_equal(note_of("a3 OK IDLE terminated"),
+    assert_string_equal(server_note(&engine, "a3 OK IDLE terminated"),
                         "idling has ended: the client may send commands again");
-    teardown();
 }
 
 static void test_append_with_literal(void **state)
 {
     (void)state;
-    setup();
     struct script_client sc;
-    sc_connect(&sc, net, &engine, sim_net_host(net, "phone"), MX_IP, 993);
-    sc_send_at(&sc, SIM_MSEC(100), "a1 LOGIN friend@example.org secret");
+    sc_connect_mx(&sc, net, &engine, "phone", 993);
+    sc_imap_login(&sc);
     sc_send_at(&sc, SIM_MSEC(200), "a2 APPEND Sent (\\Seen) {18}");
     sc_send_at(&sc, SIM_SEC(61), "Subject: hi\r\n\r\nx\r\n");
     sim_engine_run(&engine, SIM_SEC(100));
-    size_t from = find_event(&engine, SIM_TR_LINE, SIM_DIR_C2S, "a2 APPEND Sent (\\Seen) {18}", 0)->step;
-    assert_string_equal(s2c_lines(&engine, 1, from, buf, sizeof buf),
+    assert_string_equal(replies_from(&engine, 1, "a2 APPEND Sent (\\Seen) {18}", buf, sizeof buf),
                         "+ Ready for literal data|a2 OK [APPENDUID 2 1] APPEND completed");
-    assert_string_equal(note_of("+ Ready for literal data"),
+    assert_string_equal(server_note(&engine, "+ Ready for literal data"),
                         "go ahead: the server is ready for the literal's octets (the message "
                         "itself)");
     const struct sim_stored_msg *m = sim_store_msg(store, "friend@example.org", "Sent", 0);
@@ -256,44 +220,32 @@ static void test_append_with_literal(void **state)
     assert_int_equal(m->size, 18);
     assert_int_equal(m->flags, SIM_FLAG_SEEN);
     /* no date in APPEND: the simulated clock when it arrived (61.015 s) */
-    assert_true(m->internal_date == EPOCH + 61);
+    assert_true(m->internal_date == SCRIPT_EPOCH + 61);
     const struct sim_trace_event *ev =
         find_event(&engine, SIM_TR_MAIL, SIM_DIR_COUNT, "Sent: message UID 1 stored (18 octets) (\\Seen)", 0);
     assert_non_null(ev);
     assert_string_equal(ev->note, "saved into Sent by the mail program (IMAP APPEND)");
-    teardown();
 }
 
 static void test_implicit_tls_marks_every_line(void **state)
 {
     (void)state;
-    setup();
     struct script_client sc;
-    sc_connect(&sc, net, &engine, sim_net_host(net, "phone"), MX_IP, 993);
-    sc_send_at(&sc, SIM_MSEC(100), "a1 LOGIN friend@example.org secret");
+    sc_connect_mx(&sc, net, &engine, "phone", 993);
+    sc_imap_login(&sc);
     sc_send_at(&sc, SIM_MSEC(200), "a2 LOGOUT");
     sim_engine_run(&engine, SIM_SEC(10));
-    size_t lines = 0;
-    for (size_t i = 0; i < sim_trace_len(engine.trace); i++) {
-        const struct sim_trace_event *ev = sim_trace_get(engine.trace, i);
-        if (ev->kind != SIM_TR_LINE) continue;
-        assert_true(ev->tls);
-        assert_int_equal(ev->port, 993);
-        lines++;
-    }
-    assert_int_equal(lines, 6);
+    assert_int_equal(assert_every_line_tls(&engine, 993), 6);
     /* no STARTTLS offered on an encrypted port */
     assert_string_equal(sim_trace_get(engine.trace, 2)->text,
                         "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE UIDPLUS] mx IMAP4rev1 Service Ready");
-    teardown();
 }
 
 static void test_starttls_marks_later_lines(void **state)
 {
     (void)state;
-    setup();
     struct script_client sc;
-    sc_connect(&sc, net, &engine, sim_net_host(net, "phone"), MX_IP, 143);
+    sc_connect_mx(&sc, net, &engine, "phone", 143);
     /* a command pipelined behind STARTTLS in the clear is never obeyed
      * (RFC 3501 6.2.1) */
     sc_send_at(&sc, SIM_MSEC(100), "a1 STARTTLS\r\na2 LOGIN friend@example.org secret");
@@ -307,44 +259,32 @@ static void test_starttls_marks_later_lines(void **state)
     assert_false(ok->tls);
     assert_string_equal(ok->note, "go ahead: the client starts the TLS handshake now, and "
                                   "everything after it is encrypted");
-    const struct sim_trace_event *hs =
-        find_event(&engine, SIM_TR_TLS, SIM_DIR_COUNT, "TLS handshake complete", 0);
-    assert_non_null(hs);
-    for (size_t i = 0; i < sim_trace_len(engine.trace); i++) {
-        const struct sim_trace_event *ev = sim_trace_get(engine.trace, i);
-        if (ev->kind == SIM_TR_LINE) assert_int_equal(ev->tls, i > hs->step);
-    }
+    assert_tls_after_handshake(&engine, 0);
     assert_true(find_event(&engine, SIM_TR_LINE, SIM_DIR_S2C, "a3 OK LOGIN completed", 0)->tls);
     assert_int_equal(count_events(&engine, SIM_TR_STATE, 1), 1);
-    teardown();
 }
 
 static void test_session_bound(void **state)
 {
     (void)state;
-    setup();
     sim_imapd_set_max_sessions(imapd, 1);
     struct script_client a, b;
-    sc_connect(&a, net, &engine, sim_net_host(net, "phone"), MX_IP, 143);
-    sc_connect(&b, net, &engine, sim_net_host(net, "laptop"), MX_IP, 143);
-    sim_engine_run(&engine, SIM_MSEC(100));
+    sc_assert_second_refused(&a, &b, net, &engine, "phone", "laptop", 143,
+                             "* BYE Too many connections");
     assert_int_equal(sim_imapd_session_count(imapd), 1);
-    assert_string_equal(b.got, "* BYE Too many connections\r\n");
-    assert_true(b.closed);
     assert_false(a.closed);
-    assert_string_equal(note_of("* BYE Too many connections"),
+    assert_string_equal(server_note(&engine, "* BYE Too many connections"),
                         "the server is closing the connection (for example it has too many "
                         "connections already); the client may try again later");
     /* the first one drops without LOGOUT: its session goes, a new one fits */
     sc_send_at(&a, SIM_MSEC(200), "<close>");
     sim_engine_run(&engine, SIM_MSEC(300));
     assert_int_equal(sim_imapd_session_count(imapd), 0);
-    sc_connect(&b, net, &engine, sim_net_host(net, "laptop"), MX_IP, 143);
+    sc_connect_mx(&b, net, &engine, "laptop", 143);
     sim_engine_run(&engine, SIM_SEC(1));
     assert_int_equal(sim_imapd_session_count(imapd), 1);
     assert_memory_equal(b.got, "* OK [CAPABILITY", 16);
-    /* a session still open when the server is freed is freed with it */
-    teardown();
+    /* a session still open when the server is freed (teardown) is freed with it */
 }
 
 /* A command arriving in pieces, and two commands in one segment: the
@@ -352,10 +292,9 @@ static void test_session_bound(void **state)
 static void test_split_and_pipelined_input(void **state)
 {
     (void)state;
-    setup();
-    deliver(msg1, sizeof msg1 - 1);
+    script_deliver(store, msg1);
     struct script_client sc;
-    sc_connect(&sc, net, &engine, sim_net_host(net, "phone"), MX_IP, 143);
+    sc_connect_mx(&sc, net, &engine, "phone", 143);
     sc_send_at(&sc, SIM_MSEC(100), "<raw>a1 LOG");
     sc_send_at(&sc, SIM_MSEC(110), "<raw>IN friend@example.org sec");
     sc_send_at(&sc, SIM_MSEC(120), "<raw>ret\r");
@@ -363,8 +302,7 @@ static void test_split_and_pipelined_input(void **state)
     sc_send_at(&sc, SIM_MSEC(200), "a2 EXAMINE INBOX\r\na3 NOOP");
     sc_send_at(&sc, SIM_MSEC(300), "a4 FOO");
     sim_engine_run(&engine, SIM_SEC(1));
-    size_t from = find_event(&engine, SIM_TR_LINE, SIM_DIR_C2S, "a1 LOG", 0)->step;
-    assert_string_equal(s2c_lines(&engine, 1, from, buf, sizeof buf),
+    assert_string_equal(replies_from(&engine, 1, "a1 LOG", buf, sizeof buf),
                         "a1 OK LOGIN completed|"
                         "* 1 EXISTS|* 1 RECENT|* OK [UNSEEN 1] Message 1 is the first unseen message|"
                         "* OK [UIDVALIDITY 1] UIDs valid|* OK [UIDNEXT 2] Predicted next UID|"
@@ -375,25 +313,24 @@ static void test_split_and_pipelined_input(void **state)
     const struct sim_trace_event *ev =
         find_event(&engine, SIM_TR_LINE, SIM_DIR_S2C, "a1 OK LOGIN completed", 0);
     assert_true(ev->t == SIM_MSEC(145)); /* when the line's end arrived */
-    assert_string_equal(note_of("a4 BAD Unknown command"),
+    assert_string_equal(server_note(&engine, "a4 BAD Unknown command"),
                         "BAD: the server did not understand the command, or it is not allowed "
                         "at this point of the session");
-    assert_string_equal(note_of("a2 OK [READ-ONLY] EXAMINE completed"),
+    assert_string_equal(server_note(&engine, "a2 OK [READ-ONLY] EXAMINE completed"),
                         "the folder is open read-only (READ-ONLY); the lines above described it");
-    teardown();
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_session),
-        cmocka_unit_test(test_two_sessions_expunge),
-        cmocka_unit_test(test_idle_push),
-        cmocka_unit_test(test_append_with_literal),
-        cmocka_unit_test(test_implicit_tls_marks_every_line),
-        cmocka_unit_test(test_starttls_marks_later_lines),
-        cmocka_unit_test(test_session_bound),
-        cmocka_unit_test(test_split_and_pipelined_input),
+        cmocka_unit_test_setup_teardown(test_session, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_sessions_expunge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idle_push, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_with_literal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_implicit_tls_marks_every_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_starttls_marks_later_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_split_and_pipelined_input, setup, teardown),
     };
     return cmocka_run_group_tests_name("sim_imapd", tests, NULL, NULL);
 }
