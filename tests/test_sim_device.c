@@ -18,6 +18,7 @@
 #include "sim/store.h"
 #include "tests/imap_memstore.h"
 #include "tests/pop3_memdrop.h"
+#include "tests/sim_script.h"
 
 static struct sim_engine engine;
 static struct sim_net *net;
@@ -218,15 +219,30 @@ static void message(char *out, size_t cap, int n)
              "Subject: Note %d\r\n\r\nBody of note %d.\r\n", n, n);
 }
 
-/* phone and laptop are 10 ms from the core, mail 5 ms: 15 ms one way. The
- * store holds `initial` messages (UIDs 1..initial); the maildrop 3. */
-static void setup_world(int initial)
+/* Note n in the maildrop, with the unique-id "msg-n". */
+static void drop_add_note(int n)
 {
-    assert_int_equal(sim_engine_init(&engine, 3), 0);
+    char text[512], uid[16];
+    message(text, sizeof text, n);
+    snprintf(uid, sizeof uid, "msg-%d", n);
+    memdrop_add(&drop.user[0], text, uid);
+}
+
+/* phone and laptop are 10 ms from the core, mail 5 ms: 15 ms one way. */
+static void setup_network(uint64_t seed)
+{
+    assert_int_equal(sim_engine_init(&engine, seed), 0);
     net = sim_net_new(&engine);
     phone = sim_net_add_host(net, "phone", "192.0.2.31", SIM_ROLE_PHONE, SIM_MSEC(10), 0);
     laptop = sim_net_add_host(net, "laptop", "192.0.2.32", SIM_ROLE_LAPTOP, SIM_MSEC(10), 0);
     mail = sim_net_add_host(net, "mail", "192.0.2.25", SIM_ROLE_MAIL_SERVER, SIM_MSEC(5), 0);
+}
+
+/* The network with the test's own IMAP and POP3 servers on mail. The store
+ * holds `initial` messages (UIDs 1..initial); the maildrop 3. */
+static void setup_world(int initial)
+{
+    setup_network(3);
     assert_non_null(phone);
     assert_non_null(laptop);
     assert_non_null(mail);
@@ -249,12 +265,7 @@ static void setup_world(int initial)
     memset(&drop, 0, sizeof drop);
     drop.user[0].name = USER;
     drop.user[0].pass = PASS;
-    for (int i = 1; i <= 3; i++) {
-        char uid[16];
-        message(text, sizeof text, i);
-        snprintf(uid, sizeof uid, "msg-%d", i);
-        memdrop_add(&drop.user[0], text, uid);
-    }
+    for (int i = 1; i <= 3; i++) drop_add_note(i);
     pop3_clock = 0;
     (void)memdrop_fill; /* the shared header's helper; these tests write their own text */
 }
@@ -279,7 +290,9 @@ static void teardown_world(void)
     memstore_free(store);
 }
 
-static struct sim_device *device(struct sim_host *h, enum sim_device_proto p, unsigned port)
+/* A device of USER on the mail host's port; the tests change one field or
+ * two. */
+static struct sim_device_config device_config(enum sim_device_proto p, unsigned port)
 {
     struct sim_device_config cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -289,9 +302,22 @@ static struct sim_device *device(struct sim_host *h, enum sim_device_proto p, un
     cfg.server_ip = "192.0.2.25";
     cfg.port = port;
     cfg.epoch = EPOCH;
+    return cfg;
+}
+
+static struct sim_device *device(struct sim_host *h, enum sim_device_proto p, unsigned port)
+{
+    struct sim_device_config cfg = device_config(p, port);
     struct sim_device *d = sim_device_new(&engine, net, h, &cfg);
     assert_non_null(d);
     return d;
+}
+
+static struct sim_device_stats stats_of(const struct sim_device *d)
+{
+    struct sim_device_stats st;
+    sim_device_stats(d, &st);
+    return st;
 }
 
 /* How many LINE events from host `from` start with prefix, and whether one
@@ -310,24 +336,27 @@ static size_t lines_from(const char *from, const char *prefix)
 
 static bool has_line(const char *from, const char *exact)
 {
-    for (size_t i = 0; i < sim_trace_len(engine.trace); i++) {
-        const struct sim_trace_event *e = sim_trace_get(engine.trace, i);
-        if (e->kind == SIM_TR_LINE && strcmp(e->from, from) == 0 && strcmp(e->text, exact) == 0)
-            return true;
-    }
-    return false;
+    return trace_has_line(&engine, from, exact);
 }
 
-/* MAIL events of owner with change ch since step `from_step`. */
-static size_t mail_events(const char *owner, enum sim_mail_change ch, size_t from_step)
+/* MAIL events of owner with change ch since step `from_step` whose note is
+ * exactly note (NULL: any note). */
+static size_t mail_events_noted(const char *owner, enum sim_mail_change ch, size_t from_step,
+                                const char *note)
 {
     size_t n = 0;
     for (size_t i = from_step; i < sim_trace_len(engine.trace); i++) {
         const struct sim_trace_event *e = sim_trace_get(engine.trace, i);
-        if (e->kind == SIM_TR_MAIL && strcmp(e->mail.owner, owner) == 0 && e->mail.change == ch)
+        if (e->kind == SIM_TR_MAIL && strcmp(e->mail.owner, owner) == 0 && e->mail.change == ch &&
+            (!note || strcmp(e->note, note) == 0))
             n++;
     }
     return n;
+}
+
+static size_t mail_events(const char *owner, enum sim_mail_change ch, size_t from_step)
+{
+    return mail_events_noted(owner, ch, from_step, NULL);
 }
 
 /* ---- IMAP --------------------------------------------------------------------- */
@@ -359,8 +388,7 @@ static void test_imap_sync_then_only_new(void **state)
     assert_true(has_line("phone", "a004 UID FETCH 1:3 (FLAGS)"));
     assert_int_equal(lines_from("phone", "a003 UID FETCH"), 2);
     assert_int_equal(mail_events("phone", SIM_MAIL_ADDED, mark), 1);
-    struct sim_device_stats st;
-    sim_device_stats(d, &st);
+    struct sim_device_stats st = stats_of(d);
     assert_int_equal(st.connections, 2);
     assert_int_equal(st.checks, 2);
     assert_int_equal(st.downloaded, 4);
@@ -387,8 +415,7 @@ static void test_imap_uidvalidity_change_resyncs(void **state)
     assert_int_equal(mail_events("phone", SIM_MAIL_REMOVED, mark), 3);
     assert_int_equal(mail_events("phone", SIM_MAIL_ADDED, mark), 3);
     assert_int_equal(lines_from("phone", "a003 UID FETCH 1:* "), 2); /* everything, twice */
-    struct sim_device_stats st;
-    sim_device_stats(d, &st);
+    struct sim_device_stats st = stats_of(d);
     assert_int_equal(st.downloaded, 6);
     sim_device_free(d);
     teardown_world();
@@ -428,13 +455,7 @@ static void test_imap_idle_push(void **state)
 {
     (void)state;
     setup_world(3);
-    struct sim_device_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.proto = SIM_DEVICE_IMAP;
-    cfg.account = USER;
-    cfg.password = PASS;
-    cfg.server_ip = "192.0.2.25";
-    cfg.port = 993;
+    struct sim_device_config cfg = device_config(SIM_DEVICE_IMAP, 993);
     cfg.idle = true;
     struct sim_device *d = sim_device_new(&engine, net, phone, &cfg);
     assert_non_null(d);
@@ -465,15 +486,14 @@ static void test_imap_idle_push(void **state)
     assert_true(saw_exists);
     assert_true(saw_added);
     assert_true(sim_device_idling(d)); /* back in IDLE */
-    struct sim_device_stats st;
-    sim_device_stats(d, &st);
+    struct sim_device_stats st = stats_of(d);
     assert_int_equal(st.connections, 1);
 
     /* a read while idling goes over the same connection */
     sim_device_read(d, "INBOX", 4, SIM_SEC(7));
     sim_engine_run(&engine, SIM_SEC(8));
     assert_int_equal(memstore_flags(store, USER, "INBOX", 4), IMAP_FLAG_SEEN);
-    sim_device_stats(d, &st);
+    st = stats_of(d);
     assert_int_equal(st.connections, 1);
 
     sim_device_stop(d, SIM_SEC(9));
@@ -513,8 +533,7 @@ static void test_imap_move_delete_draft(void **state)
     assert_int_equal(sim_device_count(d, "Drafts"), 1);
     assert_string_equal(sim_device_msg(d, "Drafts", 0)->subject, "Re: Note 3");
     assert_int_equal(sim_device_msg(d, "Drafts", 0)->uid, 1); /* APPENDUID */
-    struct sim_device_stats st;
-    sim_device_stats(d, &st);
+    struct sim_device_stats st = stats_of(d);
     assert_int_equal(st.failures, 0);
     sim_device_free(d);
     teardown_world();
@@ -531,13 +550,8 @@ static void test_imap_failures_are_reported(void **state)
 {
     (void)state;
     setup_world(1);
-    struct sim_device_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.proto = SIM_DEVICE_IMAP;
-    cfg.account = USER;
+    struct sim_device_config cfg = device_config(SIM_DEVICE_IMAP, 993);
     cfg.password = "wrong";
-    cfg.server_ip = "192.0.2.25";
-    cfg.port = 993;
     struct sim_device *bad = sim_device_new(&engine, net, phone, &cfg);
     cfg.password = PASS;
     cfg.port = 994; /* nothing listens */
@@ -564,13 +578,7 @@ static void test_periodic_checks(void **state)
 {
     (void)state;
     setup_world(1);
-    struct sim_device_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.proto = SIM_DEVICE_IMAP;
-    cfg.account = USER;
-    cfg.password = PASS;
-    cfg.server_ip = "192.0.2.25";
-    cfg.port = 993;
+    struct sim_device_config cfg = device_config(SIM_DEVICE_IMAP, 993);
     cfg.check_every = SIM_SEC(60);
     struct sim_device *d = sim_device_new(&engine, net, phone, &cfg);
     sim_device_check(d, SIM_SEC(0));
@@ -581,8 +589,7 @@ static void test_periodic_checks(void **state)
     assert_int_equal(sim_device_count(d, "INBOX"), 1);
     sim_engine_run(&engine, SIM_SEC(300));
     assert_int_equal(sim_device_count(d, "INBOX"), 2);
-    struct sim_device_stats st;
-    sim_device_stats(d, &st);
+    struct sim_device_stats st = stats_of(d);
     assert_int_equal(st.checks, 3); /* 0 s, 60 s, 120 s; stopped at 150 s */
     assert_int_equal(st.connections, 3);
     sim_device_free(d);
@@ -617,8 +624,7 @@ static void test_imap_move_creates_folder(void **state)
     sim_engine_run(&engine, SIM_SEC(30));
     assert_int_equal(memstore_count(store, USER, "Projects"), 0);
     assert_int_equal(sim_device_count(d, "Projects"), 0);
-    struct sim_device_stats st;
-    sim_device_stats(d, &st);
+    struct sim_device_stats st = stats_of(d);
     assert_int_equal(st.failures, 0);
     sim_device_free(d);
     teardown_world();
@@ -637,13 +643,7 @@ static void test_imap_server_down_while_idling(void **state)
 {
     (void)state;
     setup_world(2);
-    struct sim_device_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.proto = SIM_DEVICE_IMAP;
-    cfg.account = USER;
-    cfg.password = PASS;
-    cfg.server_ip = "192.0.2.25";
-    cfg.port = 993;
+    struct sim_device_config cfg = device_config(SIM_DEVICE_IMAP, 993);
     cfg.idle = true;
     struct sim_device *d = sim_device_new(&engine, net, phone, &cfg);
     int log[8] = {0};
@@ -663,8 +663,7 @@ static void test_imap_server_down_while_idling(void **state)
     assert_int_equal(log[4], 3);
     assert_int_equal(sim_device_count(d, "INBOX"), 2); /* the local copy survived */
     assert_false(sim_device_busy(d));
-    struct sim_device_stats st;
-    sim_device_stats(d, &st);
+    struct sim_device_stats st = stats_of(d);
     assert_int_equal(st.connections, 3);
     assert_int_equal(st.downloaded, 2);
     bool saw_timeout = false;
@@ -713,24 +712,10 @@ static void test_pop3_download_and_delete(void **state)
     assert_null(sim_device_find(d, "INBOX", 2));
     assert_int_equal(mail_events("laptop", SIM_MAIL_FLAGS, mark), 1);
     assert_int_equal(mail_events("laptop", SIM_MAIL_REMOVED, mark), 1);
-    struct sim_device_stats st;
-    sim_device_stats(d, &st);
+    struct sim_device_stats st = stats_of(d);
     assert_int_equal(st.connections, 1);
     sim_device_free(d);
     teardown_world();
-}
-
-/* REMOVED events of owner whose note is exactly note. */
-static size_t removals_noted(const char *owner, const char *note)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < sim_trace_len(engine.trace); i++) {
-        const struct sim_trace_event *e = sim_trace_get(engine.trace, i);
-        if (e->kind == SIM_TR_MAIL && strcmp(e->mail.owner, owner) == 0 &&
-            e->mail.change == SIM_MAIL_REMOVED && strcmp(e->note, note) == 0)
-            n++;
-    }
-    return n;
 }
 
 /* A device shows its newest SIM_DEVICE_MSGS_MAX messages per folder; the
@@ -745,7 +730,10 @@ static void test_view_keeps_the_newest(void **state)
     sim_engine_run(&engine, SIM_SEC(30));
     assert_int_equal(sim_device_count(p, "INBOX"), SIM_DEVICE_MSGS_MAX);
     assert_string_equal(sim_device_msg(p, "INBOX", 0)->subject, "Note 3");
-    assert_int_equal(removals_noted("phone", "the device's view is bounded; the server still has the message"), 2);
+    assert_int_equal(mail_events_noted("phone", SIM_MAIL_REMOVED, 0,
+                                       "the device's view is bounded; the server still has the "
+                                       "message"),
+                     2);
     sim_device_free(p);
     teardown_world();
 
@@ -757,12 +745,7 @@ static void test_view_keeps_the_newest(void **state)
     for (int round = 0; round < 33; round++) {
         memset(&drop.user[0].msg, 0, sizeof drop.user[0].msg);
         drop.user[0].count = drop.user[0].nremoved = 0;
-        for (int k = 0; k < MEMDROP_MSGS; k++) {
-            char text[512], uid[16];
-            message(text, sizeof text, ++n);
-            snprintf(uid, sizeof uid, "msg-%d", n);
-            memdrop_add(&drop.user[0], text, uid);
-        }
+        for (int k = 0; k < MEMDROP_MSGS; k++) drop_add_note(++n);
         sim_device_check(l, SIM_SEC(10 * round + 1));
         sim_engine_run(&engine, SIM_SEC(10 * round + 10));
         assert_int_equal(drop.user[0].nremoved, MEMDROP_MSGS);
@@ -770,8 +753,10 @@ static void test_view_keeps_the_newest(void **state)
     assert_int_equal(n, SIM_DEVICE_MSGS_MAX + 8);
     assert_int_equal(sim_device_count(l, "INBOX"), SIM_DEVICE_MSGS_MAX);
     assert_string_equal(sim_device_msg(l, "INBOX", 0)->subject, "Note 9");
-    assert_int_equal(removals_noted("laptop", "the device's view is bounded; a real mail program "
-                                              "keeps every downloaded message on disk"), 8);
+    assert_int_equal(mail_events_noted("laptop", SIM_MAIL_REMOVED, 0,
+                                       "the device's view is bounded; a real mail program keeps "
+                                       "every downloaded message on disk"),
+                     8);
     sim_device_free(l);
     teardown_world();
 }
@@ -780,13 +765,7 @@ static void test_pop3_leave_on_server(void **state)
 {
     (void)state;
     setup_world(0);
-    struct sim_device_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.proto = SIM_DEVICE_POP3;
-    cfg.account = USER;
-    cfg.password = PASS;
-    cfg.server_ip = "192.0.2.25";
-    cfg.port = 995;
+    struct sim_device_config cfg = device_config(SIM_DEVICE_POP3, 995);
     cfg.leave_on_server = true;
     struct sim_device *d = sim_device_new(&engine, net, laptop, &cfg);
     sim_device_check(d, SIM_SEC(1));
@@ -806,8 +785,7 @@ static void test_pop3_leave_on_server(void **state)
     sim_engine_run(&engine, SIM_SEC(40));
     assert_int_equal(sim_device_count(d, "INBOX"), 2);
     assert_true(drop.user[0].msg[0].present);
-    struct sim_device_stats st;
-    sim_device_stats(d, &st);
+    struct sim_device_stats st = stats_of(d);
     assert_int_equal(st.checks, 2);
     assert_int_equal(st.downloaded, 3);
     assert_int_equal(st.connections, 2);
@@ -820,13 +798,7 @@ static void test_refusals(void **state)
 {
     (void)state;
     setup_world(0);
-    struct sim_device_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.proto = SIM_DEVICE_POP3;
-    cfg.account = USER;
-    cfg.password = PASS;
-    cfg.server_ip = "192.0.2.25";
-    cfg.port = 995;
+    struct sim_device_config cfg = device_config(SIM_DEVICE_POP3, 995);
     cfg.idle = true;
     assert_null(sim_device_new(&engine, net, laptop, &cfg)); /* IDLE is IMAP's */
     cfg.idle = false;
@@ -845,6 +817,23 @@ static void test_refusals(void **state)
 }
 
 /* ---- the world's own store and servers (sim/store, sim/imapd, sim/pop3d) -- */
+
+/* The network with the world's own store on mail, holding USER. */
+static struct sim_store *setup_store_world(uint64_t seed)
+{
+    setup_network(seed);
+    struct sim_store *st = sim_store_new(&engine, "mail", EPOCH);
+    assert_int_equal(sim_store_add_account(st, USER, PASS, 0), SIM_STORE_OK);
+    return st;
+}
+
+static void teardown_store_world(struct sim_store *st)
+{
+    dump();
+    sim_store_free(st);
+    sim_net_free(net);
+    sim_engine_fini(&engine);
+}
 
 struct world_delivery {
     struct sim_store *store;
@@ -868,26 +857,14 @@ static void ev_world_deliver(struct sim_engine *e, void *ctx, uint64_t arg)
 static void test_world_phone_and_pop3_laptop(void **state)
 {
     (void)state;
-    assert_int_equal(sim_engine_init(&engine, 5), 0);
-    net = sim_net_new(&engine);
-    phone = sim_net_add_host(net, "phone", "192.0.2.31", SIM_ROLE_PHONE, SIM_MSEC(10), 0);
-    laptop = sim_net_add_host(net, "laptop", "192.0.2.32", SIM_ROLE_LAPTOP, SIM_MSEC(10), 0);
-    mail = sim_net_add_host(net, "mail", "192.0.2.25", SIM_ROLE_MAIL_SERVER, SIM_MSEC(5), 0);
-    struct sim_store *st = sim_store_new(&engine, "mail", EPOCH);
+    struct sim_store *st = setup_store_world(5);
     assert_non_null(st);
-    assert_int_equal(sim_store_add_account(st, USER, PASS, 0), SIM_STORE_OK);
     struct sim_imapd *imapd = sim_imapd_attach(net, mail, st, 993, true, false);
     struct sim_pop3d *pop3d = sim_pop3d_attach(net, mail, st, 995, true, false);
     assert_non_null(imapd);
     assert_non_null(pop3d);
 
-    struct sim_device_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.proto = SIM_DEVICE_IMAP;
-    cfg.account = USER;
-    cfg.password = PASS;
-    cfg.server_ip = "192.0.2.25";
-    cfg.port = 993;
+    struct sim_device_config cfg = device_config(SIM_DEVICE_IMAP, 993);
     cfg.idle = true;
     struct sim_device *p = sim_device_new(&engine, net, phone, &cfg);
     struct sim_device *l = device(laptop, SIM_DEVICE_POP3, 995);
@@ -916,8 +893,7 @@ static void test_world_phone_and_pop3_laptop(void **state)
     assert_string_equal(sim_device_msg(l, "INBOX", 0)->subject, "Note 1");
     assert_int_equal(sim_device_count(p, "INBOX"), 0);
     assert_false(sim_device_busy(p));
-    struct sim_device_stats ps;
-    sim_device_stats(p, &ps);
+    struct sim_device_stats ps = stats_of(p);
     assert_int_equal(ps.connections, 1); /* all of it on the one IDLE connection */
     assert_int_equal(ps.failures, 0);
 
@@ -925,10 +901,7 @@ static void test_world_phone_and_pop3_laptop(void **state)
     sim_device_free(l);
     sim_imapd_free(imapd);
     sim_pop3d_free(pop3d);
-    dump();
-    sim_store_free(st);
-    sim_net_free(net);
-    sim_engine_fini(&engine);
+    teardown_store_world(st);
 }
 
 /* POP3 on port 110 upgrades with STLS before USER (RFC 2595 4), against the
@@ -936,24 +909,13 @@ static void test_world_phone_and_pop3_laptop(void **state)
 static void test_world_pop3_stls(void **state)
 {
     (void)state;
-    assert_int_equal(sim_engine_init(&engine, 6), 0);
-    net = sim_net_new(&engine);
-    laptop = sim_net_add_host(net, "laptop", "192.0.2.32", SIM_ROLE_LAPTOP, SIM_MSEC(10), 0);
-    mail = sim_net_add_host(net, "mail", "192.0.2.25", SIM_ROLE_MAIL_SERVER, SIM_MSEC(5), 0);
-    struct sim_store *st = sim_store_new(&engine, "mail", EPOCH);
-    assert_int_equal(sim_store_add_account(st, USER, PASS, 0), SIM_STORE_OK);
+    struct sim_store *st = setup_store_world(6);
     struct world_delivery w = {st, 0};
     ev_world_deliver(&engine, &w, 0);
     ev_world_deliver(&engine, &w, 0);
     struct sim_pop3d *pop3d = sim_pop3d_attach(net, mail, st, 110, false, true);
     assert_non_null(pop3d);
-    struct sim_device_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.proto = SIM_DEVICE_POP3;
-    cfg.account = USER;
-    cfg.password = PASS;
-    cfg.server_ip = "192.0.2.25";
-    cfg.port = 110;
+    struct sim_device_config cfg = device_config(SIM_DEVICE_POP3, 110);
     cfg.leave_on_server = true;
     struct sim_device *l = sim_device_new(&engine, net, laptop, &cfg);
     sim_device_check(l, SIM_SEC(1));
@@ -971,9 +933,7 @@ static void test_world_pop3_stls(void **state)
     assert_true(user_tls);
     sim_device_free(l);
     sim_pop3d_free(pop3d);
-    sim_store_free(st);
-    sim_net_free(net);
-    sim_engine_fini(&engine);
+    teardown_store_world(st);
 }
 
 int main(void)
