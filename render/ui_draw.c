@@ -264,24 +264,6 @@ static void host_box(struct ui_draw *d, const struct ui_layout *lo, const struct
                          r.h - 2 * lo->border};
     fill(d, in, up ? THEME_HOST_FILL : THEME_HOST_DOWN_FILL);
     clip(d, &in);
-    /* The text comes first: with large text the icon shrinks, then goes. */
-    int texth = ui_text_line_h(d->text, UI_FACE_BOLD, lo->px_body) +
-                2 * ui_text_line_h(d->text, UI_FACE_SANS, lo->px_small);
-    int icon = r.h * 34 / 100;
-    if (icon > in.h - texth - S(lo, 8)) icon = in.h - texth - S(lo, 8);
-    int y = in.y + S(lo, 4);
-    if (icon >= S(lo, 16)) {
-        role_icon(d, h->role, (struct ui_rect){r.x + (r.w - icon) / 2, y, icon, icon}, up);
-        y += icon + S(lo, 2);
-    }
-    unsigned ink = up ? THEME_TEXT : THEME_TEXT_DIM;
-    int maxw = in.w - 2 * S(lo, 4);
-    struct ui_tex t = text(d, UI_FACE_BOLD, lo->px_body, ink, h->name, r.x + r.w / 2, y, CENTRE,
-                           maxw, 0);
-    y += t.h ? t.h : lo->px_body;
-    t = text(d, UI_FACE_SANS, lo->px_small, THEME_TEXT_DIM, h->ip, r.x + r.w / 2, y, CENTRE,
-             maxw, 0);
-    y += t.h ? t.h : lo->px_small;
     /* Open ports, each in its protocol's colour; a blocked one struck out. */
     int total = 0, gap = S(lo, 8);
     char ports[UI_HOST_PORTS_MAX][8];
@@ -291,7 +273,38 @@ static void host_box(struct ui_draw *d, const struct ui_layout *lo, const struct
         pw[p] = ui_text_get(d->text, UI_FACE_BOLD, lo->px_small, col(THEME_TEXT), ports[p], 0, 0).w;
         total += pw[p] + (p ? gap : 0);
     }
-    int x = r.x + (r.w - total) / 2;
+    /* The text comes first: with large text the icon shrinks, then goes
+     * beside the text when the box is too short for it above and wide
+     * enough for both, then goes. */
+    int pad = S(lo, 4), cx = r.x + r.w / 2, maxw = in.w - 2 * pad;
+    int texth = ui_text_line_h(d->text, UI_FACE_BOLD, lo->px_body) +
+                2 * ui_text_line_h(d->text, UI_FACE_SANS, lo->px_small);
+    int icon = r.h * 34 / 100;
+    if (icon > in.h - texth - S(lo, 8)) icon = in.h - texth - S(lo, 8);
+    int y = in.y + pad;
+    if (icon >= S(lo, 16)) {
+        role_icon(d, h->role, (struct ui_rect){r.x + (r.w - icon) / 2, y, icon, icon}, up);
+        y += icon + S(lo, 2);
+    } else {
+        int side = in.h * 6 / 10, textw = total;
+        int w = ui_text_get(d->text, UI_FACE_BOLD, lo->px_body, col(THEME_TEXT), h->name, 0, 0).w;
+        if (w > textw) textw = w;
+        w = ui_text_get(d->text, UI_FACE_SANS, lo->px_small, col(THEME_TEXT), h->ip, 0, 0).w;
+        if (w > textw) textw = w;
+        if (side >= S(lo, 16) && side + 3 * pad + textw <= maxw) {
+            role_icon(d, h->role, (struct ui_rect){in.x + 2 * pad, in.y + (in.h - side) / 2, side, side},
+                      up);
+            int left = in.x + 2 * pad + side + pad; /* the text's column */
+            cx = left + (in.x + in.w - left) / 2;
+            maxw = in.x + in.w - left - pad;
+        }
+    }
+    unsigned ink = up ? THEME_TEXT : THEME_TEXT_DIM;
+    struct ui_tex t = text(d, UI_FACE_BOLD, lo->px_body, ink, h->name, cx, y, CENTRE, maxw, 0);
+    y += t.h ? t.h : lo->px_body;
+    t = text(d, UI_FACE_SANS, lo->px_small, THEME_TEXT_DIM, h->ip, cx, y, CENTRE, maxw, 0);
+    y += t.h ? t.h : lo->px_small;
+    int x = cx - total / 2;
     for (size_t p = 0; p < h->nports; p++) {
         unsigned c = up ? ui_proto_colour(h->port_proto[p]) : THEME_TEXT_DIM;
         t = text(d, UI_FACE_BOLD, lo->px_small, c, ports[p], x, y, LEFT, 0, 0);

@@ -111,6 +111,40 @@ static void test_boxes_where_layout_says(void **state)
     ui_lesson_free(l);
 }
 
+/* Every computer, laptop and phone shows its icon (its sky-blue screen),
+ * above the name in a tall box and beside it in a short one: lesson 5
+ * stacks three devices in one column. */
+static void test_device_icons(void **state)
+{
+    (void)state;
+    struct ui_lesson *l = load("05-pop3");
+    const int dims[][2] = {{1920, 1080}, {1280, 720}, {3840, 2160}};
+    for (size_t d = 0; d < 3; d++) {
+        struct ui_canvas *c = ui_canvas_new(l, dims[d][0], dims[d][1], assets);
+        assert_non_null(c);
+        ui_canvas_draw(c, 0, NULL);
+        const struct ui_layout *lo = ui_canvas_layout(c);
+        size_t devices = 0;
+        for (size_t h = 0; h < lo->nhosts; h++) {
+            enum sim_role role = l->hosts[h].role;
+            if (role != SIM_ROLE_COMPUTER && role != SIM_ROLE_LAPTOP && role != SIM_ROLE_PHONE)
+                continue;
+            devices++;
+            struct ui_rect r = lo->host[h];
+            size_t screen = 0;
+            for (int y = r.y; y < r.y + r.h; y++)
+                for (int x = r.x; x < r.x + r.w; x++)
+                    screen += ui_canvas_pixel(c, x, y) == THEME_OI_SKY_BLUE;
+            if (screen < 20)
+                fail_msg("%dx%d: %s shows no icon (%zu screen pixels)", dims[d][0], dims[d][1],
+                         l->hosts[h].name, screen);
+        }
+        assert_int_equal(devices, 4); /* manish-pc, the phone and the two laptops */
+        ui_canvas_free(c);
+    }
+    ui_lesson_free(l);
+}
+
 struct packet_case {
     const char *name;
     const char *text;
@@ -430,6 +464,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_boxes_where_layout_says),
+        cmocka_unit_test(test_device_icons),
         cmocka_unit_test(test_packet_and_lock),
         cmocka_unit_test(test_link_tags),
         cmocka_unit_test(test_back_and_forth),
