@@ -392,7 +392,7 @@ FUZZ_CI_RUNS := \
 	fuzz_mime:400000 \
 	fuzz_imap_command:500000 \
 	fuzz_imap_response:600000 \
-	fuzz_lesson:200000
+	fuzz_lesson:400000
 FUZZ_CC      := clang
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_DIR     := $(BUILD)/fuzz
@@ -441,4 +441,4 @@ clean:
 
 # The headers each object and test program was built from (-MMD), test
 # helpers' objects included, so a changed header rebuilds what uses it.
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(OBJ_DIR) $(ASAN_DIR) $(TEST_DIR) -name '*.d' 2>/dev/null)
