@@ -376,7 +376,7 @@ FUZZ_fuzz_lesson := protocols/common.c protocols/dns.c sim/engine.c sim/eventq.c
 FUZZ_SECONDS ?= 20
 FUZZ_FLAGS   ?=
 # `make fuzz FUZZ_CI=1` (what CI runs): each target a fixed number of
-# executions with seed 1 from its committed corpus, about 20 to 40 seconds
+# executions with seed 1 from its committed corpus, about 30 to 100 seconds
 # each on the project's machines. The same inputs every run, so CI's verdict
 # does not depend on how fast or busy the machine is; longer, exploratory
 # runs are `make fuzz FUZZ_SECONDS=N`.
@@ -392,7 +392,7 @@ FUZZ_CI_RUNS := \
 	fuzz_mime:400000 \
 	fuzz_imap_command:500000 \
 	fuzz_imap_response:600000 \
-	fuzz_lesson:400000
+	fuzz_lesson:600000
 FUZZ_CC      := clang
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_DIR     := $(BUILD)/fuzz
