@@ -320,7 +320,7 @@ BENCH_BIN := $(BENCHES:%=$(BENCH_DIR)/%)
 # be taken for the stem)
 bench_obj = $(patsubst %.c,$(OBJ_DIR)/%.o,$(1))
 
-$(BENCH_DIR)/%: tests/bench/%.c $$(call bench_obj,$$(BENCH_$$*))
+$(BENCH_DIR)/%: tests/bench/%.c tests/bench/bench.h $$(call bench_obj,$$(BENCH_$$*))
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(CFLAGS) $(CPPFLAGS) $(call pkg_cflags,$(PKGS_SIM) $(PKGS_RENDER)) \
 		-o $@ $< $(call bench_obj,$(BENCH_$*)) \

@@ -23,28 +23,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include "render/compare_view.h"
 #include "sim/compare.h"
 #include "sim/engine.h"
 #include "sim/trace.h"
+#include "tests/bench/bench.h"
 
 #define GOAL_S 2.0 /* for 3 devices, 365 days, 100 a day */
 #define RUNS_MAX 15
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* ---- the reference: the event queue alone --------------------------------- */
 
@@ -69,10 +56,10 @@ static double queue_alone(size_t events)
         exit(1);
     }
     size_t left = events > PENDING ? events - PENDING : 0;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     for (uint64_t i = 0; i < PENDING; i++) sim_after(&e, i, tick, &left, i);
     uint64_t ran = sim_engine_run(&e, UINT64_MAX);
-    double t = now_s() - t0;
+    double t = bench_now_s() - t0;
     sim_engine_fini(&e);
     if (ran < events) {
         fprintf(stderr, "bench_compare: the event queue ran %llu of %zu events\n",
@@ -106,14 +93,14 @@ int main(int argc, char **argv)
     size_t events = 0;
     for (int r = 0; r < runs; r++) {
         char err[256];
-        double t0 = now_s();
+        double t0 = bench_now_s();
         struct sim_compare *c = sim_compare_run(&p, err, sizeof err);
         if (!c) {
             fprintf(stderr, "bench_compare: %s\n", err);
             return 1;
         }
         ui_compare_table(c, -1, devnull);
-        t[r] = now_s() - t0;
+        t[r] = bench_now_s() - t0;
         events = sim_trace_total(sim_compare_trace(c, SIM_CMP_IMAP)) +
                  sim_trace_total(sim_compare_trace(c, SIM_CMP_POP3));
         for (size_t i = 0; i < p.devices; i++)
@@ -127,14 +114,14 @@ int main(int argc, char **argv)
         printf("  run %d: %.2f s; the event queue alone: %.3f s\n", r + 1, t[r], ref[r]);
     }
     fclose(devnull);
-    qsort(t, (size_t)runs, sizeof t[0], cmp_double);
-    qsort(ref, (size_t)runs, sizeof ref[0], cmp_double);
-    double median = t[runs / 2], ref_median = ref[runs / 2];
+    double median = bench_median(t, (size_t)runs);
+    double ref_median = bench_median(ref, (size_t)runs);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     char goal[48] = "";
     if (p.devices == 3 && p.days == 365 && p.per_day == 100)
-        snprintf(goal, sizeof goal, " (the %.0f s goal: %s)", GOAL_S, median < GOAL_S ? "met" : "missed");
+        snprintf(goal, sizeof goal, " (the %.0f s goal: %s)", GOAL_S,
+                 median < GOAL_S ? "met" : "missed");
     printf("bench_compare: mailsim compare --devices %u --days %u --per-day %u: median %.2f s "
            "of %d%s; %zu events; the event queue alone: %.3f s\n",
            p.devices, p.days, p.per_day, median, runs, goal, events, ref_median);

@@ -43,7 +43,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include "protocols/smtp_client.h"
 #include "protocols/smtp_server.h"
@@ -55,6 +54,7 @@
 #include "sim/mua.h"
 #include "sim/net.h"
 #include "sim/store.h"
+#include "tests/bench/bench.h"
 
 #define MESSAGES_DEFAULT 100000
 #define MESSAGES_MAX 1000000 /* 20 simulated s of sending per 1,000: ten days at most */
@@ -74,25 +74,6 @@
 
 static const char *const domains[NDOMAINS] = {"example.com", "example.org", "example.net",
                                               "eu.example.com", "eu.example.org"};
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void die(const char *what)
 {
@@ -341,13 +322,13 @@ static void run_once(size_t messages, struct result *r)
     rnd_state = 0x243F6A8885A308D3u;
     build(&w, messages);
     memset(r, 0, sizeof *r);
-    double t0 = now_s();
+    double t0 = bench_now_s();
     sim_time limit = send_time(&w, 0, messages / NPROGRAMS + 1) + SIM_SEC(60 + FINAL_SPREAD + 600);
     for (sim_time t = 0; t < limit && !w.e.failed; t += SLICE) {
         top_up(&w, t + 2 * SLICE);
         r->engine_events += sim_engine_run(&w.e, t + SLICE);
     }
-    r->seconds = now_s() - t0;
+    r->seconds = bench_now_s() - t0;
     if (w.e.failed) die("the engine ran out of room (queue or trace)");
     r->sim_end = w.e.now;
     for (size_t d = 0; d < NDOMAINS; d++) {
@@ -449,10 +430,10 @@ static bool ref_session(size_t i)
 
 static double ref_once(size_t messages)
 {
-    double t0 = now_s();
+    double t0 = bench_now_s();
     for (size_t i = 0; i < messages; i++)
         if (!ref_session(i)) die("the reference SMTP session failed");
-    return now_s() - t0;
+    return bench_now_s() - t0;
 }
 
 /* ---- main ----------------------------------------------------------------------- */
@@ -494,7 +475,7 @@ int main(int argc, char **argv)
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    double sim = median(sim_rate, (size_t)runs), ref = median(ref_rate, (size_t)runs);
+    double sim = bench_median(sim_rate, (size_t)runs), ref = bench_median(ref_rate, (size_t)runs);
     double trace_mb = (double)r.trace_bytes / (1024.0 * 1024.0);
     printf("  trace: %zu events made (%.1f per message); %s: %zu events, about %.0f MiB\n",
            r.total_events, (double)r.total_events / (double)messages,

@@ -11,26 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "render/ui_snapshot.h"
+#include "tests/bench/bench.h"
 
 #define FRAMES_DEFAULT 400
 #define FRAMES_MAX 100000
 #define ANIM_FRAMES 6 /* frames per exchange: progress 0, 0.2, ... 1 */
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv)
 {
@@ -76,9 +63,9 @@ int main(int argc, char **argv)
             step = next == step ? 0 : next; /* round again from the start */
         }
         v.progress = (double)k / (ANIM_FRAMES - 1);
-        double t0 = now_ms();
+        double t0 = bench_now_s();
         ui_canvas_draw(c, step, &v);
-        t[f] = now_ms() - t0;
+        t[f] = (bench_now_s() - t0) * 1e3; /* ms */
     }
     /* the reference: every pixel written once, as many times as frames */
     size_t frame_bytes = (size_t)1920 * 1080 * 4;
@@ -89,19 +76,19 @@ int main(int argc, char **argv)
         return 1;
     }
     for (long f = 0; f < frames; f++) {
-        double t0 = now_ms();
+        double t0 = bench_now_s();
         memset(pixels, (int)(f & 0xff), frame_bytes);
         __asm__ volatile("" : : "r"(pixels) : "memory"); /* keep the stores */
-        ref[f] = now_ms() - t0;
+        ref[f] = (bench_now_s() - t0) * 1e3;
     }
-    qsort(ref, (size_t)frames, sizeof *ref, cmp_double);
+    qsort(ref, (size_t)frames, sizeof *ref, bench_cmp_double);
     double ref_median = ref[frames / 2];
     free(ref);
     free(pixels);
     double first = t[0], worst_after = 0;
     for (long f = 1; f < frames; f++)
         if (t[f] > worst_after) worst_after = t[f];
-    qsort(t, (size_t)frames, sizeof *t, cmp_double);
+    qsort(t, (size_t)frames, sizeof *t, bench_cmp_double);
     printf("bench_frame: lesson %s (%zu steps), 1920x1080, software renderer, %ld frames\n",
            busiest->name, busiest->nsteps, frames);
     printf("  median %.2f ms   worst %.2f ms   (first frame %.2f ms, worst after it %.2f ms)\n",

@@ -32,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "protocols/base64.h"
 #include "protocols/dns.h"
@@ -42,6 +41,7 @@
 #include "protocols/msg.h"
 #include "protocols/pop3.h"
 #include "protocols/smtp.h"
+#include "tests/bench/bench.h"
 
 #define RUNS_DEFAULT 11
 #define RUNS_MAX 31
@@ -1028,25 +1028,6 @@ static int run_mime(const struct input *in, uint64_t *sum)
 
 static volatile uint64_t sink; /* results land here: the work is not dead */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* The reference: every newline found, one memchr from each to the next. */
 static uint64_t scan_lines(const char *p, size_t n)
 {
@@ -1108,20 +1089,20 @@ int main(int argc, char **argv)
          * timed over as many passes as take about as long as one parse, so
          * that on a busy machine both are preempted about as often. */
         uint64_t sum = 0;
-        double t0 = now_s();
+        double t0 = bench_now_s();
         sink += scan_lines(in.p, in.len);
-        double t1 = now_s();
+        double t1 = bench_now_s();
         int bad = ps->run(&in, &sum);
-        double t2 = now_s();
+        double t2 = bench_now_s();
         double k = (t2 - t1) / (t1 - t0 > 1e-9 ? t1 - t0 : 1e-9);
         int passes = k < 1 ? 1 : k > PASSES_MAX ? PASSES_MAX : (int)(k + 0.5);
         double tp[RUNS_MAX], tr[RUNS_MAX], ratio[RUNS_MAX];
         for (int r = 0; r < runs && !bad; r++) {
-            t0 = now_s();
+            t0 = bench_now_s();
             for (int j = 0; j < passes; j++) sink += scan_lines(in.p, in.len);
-            t1 = now_s();
+            t1 = bench_now_s();
             bad = ps->run(&in, &sum);
-            t2 = now_s();
+            t2 = bench_now_s();
             sink += sum;
             tr[r] = (t1 - t0) / passes;
             tp[r] = t2 - t1;
@@ -1133,8 +1114,9 @@ int main(int argc, char **argv)
             failed = 1;
         } else {
             double mbytes = (double)in.len / 1e6;
-            double rate = mbytes / median(tp, runs), ref = mbytes / median(tr, runs);
-            double q = median(ratio, runs);
+            double rate = mbytes / bench_median(tp, (size_t)runs);
+            double ref = mbytes / bench_median(tr, (size_t)runs);
+            double q = bench_median(ratio, (size_t)runs);
             printf("  %-24s %6.2f %10.1f %12.1f %8.4f   %llu %s\n", ps->name, mbytes, rate, ref,
                    q, (unsigned long long)in.expect, ps->unit);
             snprintf(rows[nrows++], sizeof rows[0], "BENCH\t%s\t%.1f\tMB/s\t%.0f (memchr)\t%.4f\n",
