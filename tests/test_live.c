@@ -19,13 +19,12 @@
 
 #include "render/ui_live.h"
 #include "render/ui_snapshot.h"
+#include "tests/ui_headless.h"
 #include "sim/bridge.h"
 
 #define WAIT_MS 10000     /* the longest any one wait may take: a bound, not a check */
 #define FRAME_MS 40       /* made-up time between two turns of the live loop */
 #define LESSON "lessons/default.json"
-
-static char assets[UI_PATH_MAX];
 
 struct fixture {
     struct sim_scenario *s;
@@ -43,20 +42,6 @@ static long long wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    if (!ui_find_assets("tests", assets, sizeof assets)) return -1;
-    return ui_headless_init(stderr);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ui_headless_quit();
-    return 0;
 }
 
 /* The world as `mailsim serve` builds it, a bridge on a free port offset,
@@ -327,5 +312,5 @@ int main(void)
         cmocka_unit_test_teardown(test_follows_a_real_smtp_command, stop),
         cmocka_unit_test_teardown(test_pause_and_keys, stop),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, headless_setup, headless_teardown);
 }

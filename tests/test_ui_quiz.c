@@ -18,34 +18,10 @@
 #include "render/ui_asker.h"
 #include "render/ui_player.h"
 #include "render/ui_snapshot.h"
+#include "tests/ui_headless.h"
 
 #define W 1920
 #define H 1080
-
-static char assets[UI_PATH_MAX];
-
-static int setup(void **state)
-{
-    (void)state;
-    if (!ui_find_assets("tests", assets, sizeof assets)) return -1;
-    return ui_headless_init(stderr);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ui_headless_quit();
-    return 0;
-}
-
-static struct ui_lesson *load(const char *name)
-{
-    FILE *err = tmpfile();
-    struct ui_lesson *l = ui_lesson_load(name, "tests", err);
-    fclose(err);
-    assert_non_null(l);
-    return l;
-}
 
 static struct ui_player *player(const char *lesson)
 {
@@ -110,7 +86,7 @@ static void test_overlay_at_pause_step_not_before(void **state)
     size_t n = ui_lesson_list("tests", names, UI_LESSONS_MAX);
     size_t checked = 0;
     for (size_t i = 0; i < n; i++) {
-        struct ui_lesson *l = load(names[i]);
+        struct ui_lesson *l = load_lesson(names[i]);
         struct ui_canvas *c = ui_canvas_new(l, W, H, assets);
         assert_non_null(c);
         struct ui_asker a;
@@ -464,7 +440,7 @@ static const struct snap_case snap_cases[] = {
 static void test_snapshot_quiz(void **state)
 {
     (void)state;
-    struct ui_lesson *l = load("01-smtp-conversation");
+    struct ui_lesson *l = load_lesson("01-smtp-conversation");
     struct ui_asker a;
     ui_asker_init(&a, l);
     size_t pause = a.quiz.items[0].pause_step;
@@ -517,5 +493,5 @@ int main(void)
         cmocka_unit_test(test_tab_moves_between_lessons),
         cmocka_unit_test(test_snapshot_quiz),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, headless_setup, headless_teardown);
 }

@@ -14,31 +14,7 @@
 #include "assets/theme.h"
 #include "render/ui_snapshot.h"
 #include "render/ui_window.h"
-
-static char assets[UI_PATH_MAX];
-
-static struct ui_lesson *load(const char *name)
-{
-    FILE *err = tmpfile();
-    struct ui_lesson *l = ui_lesson_load(name, "tests", err);
-    fclose(err);
-    assert_non_null(l);
-    return l;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    if (!ui_find_assets("tests", assets, sizeof assets)) return -1;
-    return ui_headless_init(stderr);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ui_headless_quit();
-    return 0;
-}
+#include "tests/ui_headless.h"
 
 static size_t find_step(const struct ui_lesson *l, const char *text, bool tls)
 {
@@ -58,7 +34,7 @@ static void test_every_step_of_every_lesson(void **state)
     size_t n = ui_lesson_list("tests", names, UI_LESSONS_MAX);
     assert_true(n >= 1);
     for (size_t i = 0; i < n; i++) {
-        struct ui_lesson *l = load(names[i]);
+        struct ui_lesson *l = load_lesson(names[i]);
         struct ui_canvas *c = ui_canvas_new(l, 1280, 720, assets);
         assert_non_null(c);
         struct ui_view v = ui_view_default();
@@ -94,7 +70,7 @@ static void check_box(struct ui_canvas *c, const struct ui_layout *lo, int h, un
 static void test_boxes_where_layout_says(void **state)
 {
     (void)state;
-    struct ui_lesson *l = load("default");
+    struct ui_lesson *l = load_lesson("default");
     const int dims[][2] = {{1920, 1080}, {1280, 720}, {3840, 2160}};
     for (size_t d = 0; d < 3; d++) {
         struct ui_canvas *c = ui_canvas_new(l, dims[d][0], dims[d][1], assets);
@@ -117,7 +93,7 @@ static void test_boxes_where_layout_says(void **state)
 static void test_device_icons(void **state)
 {
     (void)state;
-    struct ui_lesson *l = load("05-pop3");
+    struct ui_lesson *l = load_lesson("05-pop3");
     const int dims[][2] = {{1920, 1080}, {1280, 720}, {3840, 2160}};
     for (size_t d = 0; d < 3; d++) {
         struct ui_canvas *c = ui_canvas_new(l, dims[d][0], dims[d][1], assets);
@@ -166,7 +142,7 @@ static const struct packet_case packet_cases[] = {
 static void test_packet_and_lock(void **state)
 {
     (void)state;
-    struct ui_lesson *l = load("default");
+    struct ui_lesson *l = load_lesson("default");
     struct ui_canvas *c = ui_canvas_new(l, 1920, 1080, assets);
     assert_non_null(c);
     struct ui_view v = ui_view_default();
@@ -208,7 +184,7 @@ static void test_packet_and_lock(void **state)
 static void test_link_tags(void **state)
 {
     (void)state;
-    struct ui_lesson *l = load("default");
+    struct ui_lesson *l = load_lesson("default");
     struct ui_canvas *c = ui_canvas_new(l, 1920, 1080, assets);
     assert_non_null(c);
     size_t tls_tags = 0, clear_tags = 0;
@@ -254,7 +230,7 @@ static void test_link_tags(void **state)
 static void test_back_and_forth(void **state)
 {
     (void)state;
-    struct ui_lesson *l = load("default");
+    struct ui_lesson *l = load_lesson("default");
     struct ui_canvas *a = ui_canvas_new(l, 1280, 720, assets);
     struct ui_canvas *b = ui_canvas_new(l, 1280, 720, assets);
     assert_non_null(a);
@@ -380,7 +356,7 @@ static void test_snapshot_command(void **state)
     assert_non_null(rgb);
     assert_int_equal(rgb->w, 1280);
     assert_int_equal(rgb->h, 720);
-    struct ui_lesson *l = load("default");
+    struct ui_lesson *l = load_lesson("default");
     struct ui_canvas *c = ui_canvas_new(l, 1280, 720, assets);
     struct ui_view v = ui_view_default();
     char names[UI_LESSONS_MAX][UI_LESSON_NAME_MAX];
@@ -474,5 +450,5 @@ int main(void)
         cmocka_unit_test(test_no_display_falls_back),
         cmocka_unit_test(test_every_step_of_every_lesson),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, headless_setup, headless_teardown);
 }
