@@ -8,6 +8,7 @@
 #include <SDL_ttf.h>
 
 #include "render/transcript.h"
+#include "render/ui_pixels.h"
 #include "render/ui_window.h"
 
 struct ui_live {
@@ -163,15 +164,7 @@ struct live_win {
 
 static void live_handle(struct ui_live *lv, struct live_win *w, SDL_Event *ev)
 {
-    if (ev->type == SDL_MOUSEBUTTONDOWN) { /* window points -> renderer pixels */
-        int ww, wh, rw, rh;
-        SDL_GetWindowSize(w->window, &ww, &wh);
-        SDL_GetRendererOutputSize(w->r, &rw, &rh);
-        if (ww > 0 && wh > 0) {
-            ev->button.x = ev->button.x * rw / ww;
-            ev->button.y = ev->button.y * rh / wh;
-        }
-    }
+    ui_event_to_pixels(w->window, w->r, ev);
     switch (ui_live_event(lv, ev, w->draw, SDL_GetTicks64())) {
     case UI_PLAYER_QUIT: w->quit = true; break;
     case UI_PLAYER_FULLSCREEN:

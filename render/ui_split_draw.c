@@ -9,6 +9,7 @@
 
 #include "assets/theme.h"
 #include "render/ui_lesson.h"
+#include "render/ui_pixels.h"
 #include "render/ui_text.h"
 
 #define SPEED_MIN 0.25
@@ -408,17 +409,13 @@ int ui_split_window(const struct sim_compare *c, const char *argv0, FILE *err)
         struct ui_split_layout lo;
         bool quit = false, full = false;
         while (!quit) {
-            int rw, rh, pw, ph;
+            int rw, rh;
             SDL_GetRendererOutputSize(r, &rw, &rh);
-            SDL_GetWindowSize(win, &pw, &ph);
             ui_split_layout_compute(&lo, s, rw, rh);
             SDL_Event ev;
             int got = SDL_WaitEventTimeout(&ev, v.playing ? 15 : 500);
             while (got) {
-                if (ev.type == SDL_MOUSEBUTTONDOWN && pw > 0 && ph > 0) {
-                    ev.button.x = ev.button.x * rw / pw; /* window points to pixels */
-                    ev.button.y = ev.button.y * rh / ph;
-                }
+                ui_event_to_pixels(win, r, &ev);
                 enum ui_split_action a = ui_split_event(&v, s, &lo, &ev, SDL_GetTicks64());
                 if (a == UI_SPLIT_QUIT) quit = true;
                 if (a == UI_SPLIT_FULLSCREEN) {

@@ -13,6 +13,7 @@
 #include "render/ui_draw.h"
 #include "render/ui_layout.h"
 #include "render/ui_lesson.h"
+#include "render/ui_pixels.h"
 #include "render/ui_player.h"
 
 bool ui_display_available(void)
@@ -45,22 +46,9 @@ static void set_title(struct win *w)
     SDL_SetWindowTitle(w->window, title);
 }
 
-/* Mouse coordinates are in window points; the layout is in renderer pixels
- * (they differ on high-density screens). */
-static void to_pixels(struct win *w, SDL_Event *ev)
-{
-    int ww, wh, rw, rh;
-    SDL_GetWindowSize(w->window, &ww, &wh);
-    SDL_GetRendererOutputSize(w->r, &rw, &rh);
-    if (ww > 0 && wh > 0) {
-        ev->button.x = ev->button.x * rw / ww;
-        ev->button.y = ev->button.y * rh / wh;
-    }
-}
-
 static void handle(struct win *w, SDL_Event *ev)
 {
-    if (ev->type == SDL_MOUSEBUTTONDOWN) to_pixels(w, ev);
+    ui_event_to_pixels(w->window, w->r, ev);
     switch (ui_player_event(w->player, ev, w->draw, SDL_GetTicks64())) {
     case UI_PLAYER_QUIT: w->quit = true; break;
     case UI_PLAYER_FULLSCREEN:
